@@ -1,0 +1,25 @@
+// Bundles the CLI (dist/cli.js) and the extension (dist/extension.js, when present).
+// node-pty is native and stays external (loaded at run time); so is `vscode`.
+import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external: ['node-pty', 'vscode'],
+  define: { EXEC_SERVER_VERSION: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
+
+const entries = [{ in: 'src/cli/main.ts', out: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
+if (existsSync('src/extension/extension.ts')) entries.push({ in: 'src/extension/extension.ts', out: 'dist/extension.js' });
+
+await Promise.all(
+  entries.map((e) => build({ ...common, entryPoints: [e.in], outfile: e.out, ...(e.banner ? { banner: e.banner } : {}) })),
+);

@@ -1,0 +1,85 @@
+/** Command-line parsing for `exec-server`; pure, so it is testable without starting anything. */
+export interface CliOptions {
+  listen: { kind: 'stdio' } | { kind: 'ws'; host: string; port: number };
+  tokenFile?: string;
+  auth: 'token' | 'none';
+  retainedOutputBytes?: number;
+  sessionTtlMs?: number;
+  terminateGraceMs?: number;
+  maxFrameBytes?: number;
+  help: boolean;
+  version: boolean;
+}
+
+export const USAGE = `Usage: exec-server [options]
+
+A JSON-RPC exec server (protocol exec-server.v0 and the codex 0.169 process API) that
+starts, streams, writes to and terminates processes (PTY or pipes) for coding agents.
+
+Options:
+  --listen URL                 stdio:// (default) or ws://IP:PORT (port 0 = any free port).
+                               With ws://, prints "listening on ws://IP:PORT" on stderr once
+                               it accepts connections.
+  --token-file PATH            WebSocket clients must present this token (trailing newline
+                               trimmed): "Authorization: Bearer <token>" or "?token=<token>".
+                               Default: $EXEC_SERVER_TOKEN; without either a random token is
+                               generated and printed on stderr.
+  --auth token|none            "none" disables the token; allowed only on a loopback address.
+  --retained-output-bytes N    Output kept per process for process/read (default 1048576).
+  --session-ttl-ms N           How long a disconnected resumable session keeps its processes
+                               (default 80000).
+  --terminate-grace-ms N       SIGTERM→SIGKILL grace for process/terminate (default 1000).
+  --max-frame-bytes N          Largest accepted message (default 67108864).
+  -h, --help                   Show this help.
+  --version                    Print the version.
+
+Security: binds 127.0.0.1 by default, refuses any request with an Origin header (403) or a
+Host header that does not name the listener (403), and compares tokens in constant time.
+It does not sandbox: processes run with this server's user rights.
+Signals: SIGINT/SIGTERM stop the server after terminating every managed process.
+`;
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { listen: { kind: 'stdio' }, auth: 'token', help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = value();
+      if (!/^\d+$/.test(v)) throw new Error(`${flag} takes a non-negative integer, got ${JSON.stringify(v)}`);
+      return Number(v);
+    };
+    switch (flag) {
+      case '--listen': o.listen = parseListen(value()); break;
+      case '--token-file': o.tokenFile = value(); break;
+      case '--auth': {
+        const v = value();
+        if (v !== 'token' && v !== 'none') throw new Error(`--auth takes "token" or "none", got ${JSON.stringify(v)}`);
+        o.auth = v;
+        break;
+      }
+      case '--retained-output-bytes': o.retainedOutputBytes = int(); break;
+      case '--session-ttl-ms': o.sessionTtlMs = int(); break;
+      case '--terminate-grace-ms': o.terminateGraceMs = int(); break;
+      case '--max-frame-bytes': o.maxFrameBytes = int(); break;
+      case '-h': case '--help': o.help = true; break;
+      case '--version': o.version = true; break;
+      default: throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);
+    }
+  }
+  return o;
+}
+
+function parseListen(v: string): CliOptions['listen'] {
+  if (v === 'stdio' || v === 'stdio://') return { kind: 'stdio' };
+  const m = /^ws:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(v);
+  if (!m) throw new Error(`--listen takes stdio:// or ws://IP:PORT, got ${JSON.stringify(v)}`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`port out of range: ${port}`);
+  return { kind: 'ws', host: m[1].replace(/^\[|\]$/g, ''), port };
+}

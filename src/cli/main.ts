@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ExecServer } from '../server/execServer';
+import { serveStdio } from '../transport/stdio';
+import { listenWebSocket } from '../transport/websocket';
+import { parseArgs, USAGE, type CliOptions } from './args';
+
+declare const EXEC_SERVER_VERSION: string | undefined;
+const VERSION = typeof EXEC_SERVER_VERSION === 'string' ? EXEC_SERVER_VERSION : '0.0.0-dev';
+
+function readToken(o: CliOptions): { token: string | null; generated: boolean } {
+  if (o.auth === 'none') return { token: null, generated: false };
+  if (o.tokenFile) {
+    const token = readFileSync(o.tokenFile, 'utf8').replace(/\r?\n$/, '');
+    if (!token) throw new Error(`token file ${o.tokenFile} is empty`);
+    return { token, generated: false };
+  }
+  if (process.env.EXEC_SERVER_TOKEN) return { token: process.env.EXEC_SERVER_TOKEN, generated: false };
+  return { token: randomBytes(32).toString('base64url'), generated: true };
+}
+
+async function main(): Promise<void> {
+  let o: CliOptions;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`exec-server: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (o.help) return void process.stdout.write(USAGE);
+  if (o.version) return void process.stdout.write(`${VERSION}\n`);
+
+  const server = new ExecServer({
+    retainedOutputBytes: o.retainedOutputBytes,
+    sessionTtlMs: o.sessionTtlMs,
+    terminateGraceMs: o.terminateGraceMs,
+    executorVersion: VERSION,
+  });
+  let stopTransport: () => Promise<void> = async () => undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await stopTransport().catch(() => undefined);
+    await server.shutdown();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(130));
+  process.on('SIGTERM', () => void stop(143));
+  process.on('SIGHUP', () => void stop(129));
+
+  if (o.listen.kind === 'stdio') {
+    await serveStdio(server, process.stdin, process.stdout, { maxLineBytes: o.maxFrameBytes });
+    await stop(0);
+    return;
+  }
+  const { token, generated } = readToken(o);
+  const listener = await listenWebSocket(server, {
+    host: o.listen.host,
+    port: o.listen.port,
+    token,
+    maxFrameBytes: o.maxFrameBytes,
+  });
+  stopTransport = () => listener.close();
+  if (generated) process.stderr.write(`exec-server: generated token ${token}\n`);
+  if (token === null) process.stderr.write('exec-server: authentication disabled (--auth none)\n');
+  process.stderr.write(`exec-server: listening on ${listener.url}\n`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`exec-server: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { ErrorCode } from './errors';
+import { Method } from './methods';
+
+/**
+ * Framing-independent JSON-RPC (de)serialisation. Outgoing messages omit `"jsonrpc"` as the
+ * seed specifies; incoming ones may carry it or not. No I/O here.
+ */
+export type RequestId = string | number;
+
+export type Decoded =
+  | { kind: 'request'; id: RequestId; method: string; params: unknown }
+  | { kind: 'notification'; method: string; params: unknown }
+  /** Answer with this error and keep serving. */
+  | { kind: 'invalid'; id: RequestId | null; code: number; message: string }
+  /** The peer sent something only a broken client sends (a response): close the connection. */
+  | { kind: 'violation'; reason: string };
+
+export function decodeMessage(text: string): Decoded {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'invalid', id: null, code: ErrorCode.ParseError, message: `parse error: ${(err as Error).message}` };
+  }
+  if (Array.isArray(msg)) {
+    return { kind: 'invalid', id: null, code: ErrorCode.InvalidRequest, message: 'batch requests are not supported: send one JSON-RPC object per message' };
+  }
+  if (typeof msg !== 'object' || msg === null) {
+    return { kind: 'invalid', id: null, code: ErrorCode.InvalidRequest, message: 'expected a JSON-RPC object' };
+  }
+  const m = msg as Record<string, unknown>;
+  const hasId = 'id' in m;
+  const idOk = typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id));
+  const id = idOk ? (m.id as RequestId) : null;
+  if (typeof m.method !== 'string') {
+    if (hasId && ('result' in m || 'error' in m)) {
+      return { kind: 'violation', reason: 'clients must not send responses: this server sends no requests' };
+    }
+    return { kind: 'invalid', id, code: ErrorCode.InvalidRequest, message: '`method` must be a string' };
+  }
+  if ('params' in m && m.params !== null && typeof m.params !== 'object') {
+    return { kind: 'invalid', id, code: ErrorCode.InvalidRequest, message: '`params` must be an object or an array' };
+  }
+  if (!hasId) return { kind: 'notification', method: m.method, params: m.params };
+  if (!idOk) {
+    return { kind: 'invalid', id: null, code: ErrorCode.InvalidRequest, message: '`id` must be a string or a number' };
+  }
+  return { kind: 'request', id: id!, method: m.method, params: m.params };
+}
+
+export function encodeResponse(id: RequestId | null, result: unknown): string {
+  return JSON.stringify({ id, result: result === undefined ? null : result });
+}
+
+export function encodeError(id: RequestId | null, error: { code: number; message: string; data?: unknown }): string {
+  return JSON.stringify({ id, error });
+}
+
+/**
+ * Notifications; output chunks arrive as Buffers and are base64-encoded straight into the
+ * frame (the hot path: no intermediate object, no generic JSON walk of the payload).
+ */
+export function encodeNotification(method: string, params: object): string {
+  if (method === Method.processOutput) {
+    const p = params as { processId: string; seq: number; stream: string; chunk: Buffer | string };
+    const chunk = typeof p.chunk === 'string' ? p.chunk : p.chunk.toString('base64');
+    return `{"method":"process/output","params":{"processId":${JSON.stringify(p.processId)},"seq":${p.seq},"stream":"${p.stream}","chunk":"${chunk}"}}`;
+  }
+  return JSON.stringify({ method, params });
+}

@@ -1,0 +1,199 @@
+import { spawn as spawnPipe, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import { internalError } from '../protocol/errors';
+import type { OutputStream } from '../protocol/types';
+import { loadNodePty } from './nodePtyLoader';
+
+/** What a running child reports; the managed process turns these into seq'd events. */
+export interface ChildEvents {
+  data(stream: OutputStream, data: Buffer): void;
+  exit(exitCode: number, signal: string | null): void;
+  /** Every output stream reached EOF or was abandoned: nothing more can arrive. */
+  end(): void;
+}
+
+/** The uniform face of a PTY or pipe child, so the registry need not care which it is. */
+export interface ChildHandle {
+  readonly pid: number;
+  /** False when stdin was never opened (pipe process without pipeStdin) or is closed. */
+  readonly stdinOpen: boolean;
+  write(data: Buffer): void;
+  closeStdin(): void;
+  resize(cols: number, rows: number): void;
+  /** Stop reading output (backpressure); the child blocks once the kernel buffer fills. */
+  pause(): void;
+  resume(): void;
+  /** Give up on output held open by grandchildren: destroy our ends of the streams. */
+  abandonOutput(): void;
+}
+
+export interface SpawnSpec {
+  file: string;
+  argv: string[];
+  arg0: string | null;
+  cwd: string;
+  env: Record<string, string>;
+  tty: boolean;
+  pipeStdin: boolean;
+  cols: number;
+  rows: number;
+}
+
+export async function spawnChild(spec: SpawnSpec, events: ChildEvents): Promise<ChildHandle> {
+  return spec.tty ? spawnPty(spec, events) : spawnPipes(spec, events);
+}
+
+const signalNames = new Map<number, string>(
+  Object.entries(os.constants.signals).map(([name, num]) => [num as number, name]),
+);
+
+/** Exit code as a shell reports it: 128+N when a signal ended the process. */
+function exitCodeOf(code: number | null, signal: string | number | null): { exitCode: number; signal: string | null } {
+  if (signal !== null && signal !== 0) {
+    const name = typeof signal === 'number' ? signalNames.get(signal) ?? `SIG${signal}` : signal;
+    const num = typeof signal === 'number' ? signal : (os.constants.signals as Record<string, number>)[signal] ?? 0;
+    return { exitCode: 128 + num, signal: name };
+  }
+  return { exitCode: code ?? 0, signal: null };
+}
+
+async function spawnPipes(spec: SpawnSpec, events: ChildEvents): Promise<ChildHandle> {
+  const child: ChildProcess = spawnPipe(spec.file, spec.argv.slice(1), {
+    cwd: spec.cwd,
+    env: spec.env,
+    argv0: spec.arg0 ?? spec.argv[0],
+    // Its own process group (setsid), so terminate/kill reach grandchildren too.
+    detached: process.platform !== 'win32',
+    stdio: [spec.pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
+  if (child.pid === undefined) {
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+    throw internalError(`failed to spawn \`${spec.argv[0]}\`: ${err.message}`);
+  }
+  child.on('error', () => undefined); // later errors (kill of a dead pid) are not fatal
+  const stdout = child.stdout!;
+  const stderr = child.stderr!;
+  let open = 2;
+  const onClose = () => {
+    if (--open === 0) events.end();
+  };
+  stdout.on('data', (b: Buffer) => events.data('stdout', b));
+  stderr.on('data', (b: Buffer) => events.data('stderr', b));
+  stdout.once('close', onClose);
+  stderr.once('close', onClose);
+  child.once('exit', (code, signal) => {
+    const r = exitCodeOf(code, signal);
+    events.exit(r.exitCode, r.signal);
+  });
+  const stdin = child.stdin;
+  stdin?.on('error', () => undefined); // EPIPE when the child is gone: reported via status instead
+  let stdinOpen = !!stdin;
+  return {
+    pid: child.pid,
+    get stdinOpen() {
+      return stdinOpen && !!stdin && stdin.writable;
+    },
+    write: (data) => {
+      stdin?.write(data);
+    },
+    closeStdin: () => {
+      stdinOpen = false;
+      stdin?.end();
+    },
+    resize: () => {
+      throw internalError('process/resize is only for PTY processes (started with tty:true)');
+    },
+    pause: () => {
+      stdout.pause();
+      stderr.pause();
+    },
+    resume: () => {
+      stdout.resume();
+      stderr.resume();
+    },
+    abandonOutput: () => {
+      stdout.destroy();
+      stderr.destroy();
+    },
+  };
+}
+
+async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHandle> {
+  let pty: typeof import('node-pty');
+  try {
+    pty = loadNodePty();
+  } catch (err) {
+    throw internalError((err as Error).message);
+  }
+  let file = spec.file;
+  let args = spec.argv.slice(1);
+  if (spec.arg0 !== null && spec.arg0 !== spec.argv[0]) {
+    // node-pty cannot set argv[0]; bash's `exec -a` can, without an extra process.
+    args = ['-c', 'exec -a "$0" "$@"', spec.arg0, spec.file, ...args];
+    file = '/bin/bash';
+  }
+  let term: import('node-pty').IPty;
+  try {
+    term = pty.spawn(file, args, {
+      name: spec.env.TERM ?? 'xterm-256color',
+      cols: spec.cols,
+      rows: spec.rows,
+      cwd: spec.cwd,
+      env: spec.env,
+      encoding: null,
+    } as import('node-pty').IPtyForkOptions);
+  } catch (err) {
+    throw internalError(`failed to spawn \`${spec.argv[0]}\` in a PTY: ${(err as Error).message}`);
+  }
+  let exited = false;
+  let stdinOpen = true;
+  let pausePoll: NodeJS.Timeout | undefined;
+  term.onData((d: string | Buffer) => events.data('pty', typeof d === 'string' ? Buffer.from(d) : d));
+  term.onExit(({ exitCode, signal }) => {
+    exited = true;
+    if (pausePoll) clearInterval(pausePoll);
+    // node-pty reports exit only after the PTY's data is drained, so the stream ends here.
+    const r = exitCodeOf(exitCode, signal ?? null);
+    events.exit(r.exitCode, r.signal);
+    events.end();
+  });
+  const resume = () => {
+    if (pausePoll) clearInterval(pausePoll);
+    pausePoll = undefined;
+    term.resume();
+  };
+  return {
+    pid: term.pid,
+    get stdinOpen() {
+      return stdinOpen && !exited;
+    },
+    write: (data) => term.write(data),
+    // A terminal has no separate stdin to close: ^D is what a user would type for EOF.
+    closeStdin: () => {
+      term.write('\x04');
+      stdinOpen = false;
+    },
+    resize: (cols, rows) => term.resize(cols, rows),
+    pause: () => {
+      term.pause();
+      // node-pty destroys the PTY 200 ms after the child is reaped, dropping anything
+      // still unread; while paused, watch for that and drain in time.
+      pausePoll ??= setInterval(() => {
+        if (!isAlive(term.pid)) resume();
+      }, 50);
+    },
+    resume,
+    // node-pty already stops waiting 200 ms after exit (it destroys the PTY itself).
+    abandonOutput: () => undefined,
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,110 @@
+import { ErrorCode, invalidRequest, RpcError } from '../protocol/errors';
+import { Method, PROTOCOL_VERSION } from '../protocol/methods';
+import type { InitializeResult } from '../protocol/types';
+import { Params } from '../protocol/validate';
+import type { ClientChannel } from './clientChannel';
+import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
+import type { ExecServer } from './execServer';
+import { createFilesystemMethods } from './filesystem';
+import type { MethodTable } from './methodTable';
+import { createProcessMethods } from './processMethods';
+import type { Session } from './session';
+
+/** Thrown for messages after which the connection must be closed (the seed's rule). */
+export class ProtocolViolation extends Error {}
+
+type Phase = 'new' | 'awaitingInitialized' | 'ready' | 'closed';
+
+/**
+ * One connection's state machine: the initialize/initialized handshake, then routing to
+ * the process, filesystem and environment methods. Transport-agnostic: transports feed it
+ * decoded requests and notifications and send back what it returns or throws.
+ */
+export class ConnectionHandler {
+  private phase: Phase = 'new';
+  private session: Session | null = null;
+  private methods: MethodTable = {};
+  private readonly fs: ReturnType<typeof createFilesystemMethods>;
+
+  constructor(
+    private readonly server: ExecServer,
+    private readonly channel: ClientChannel,
+  ) {
+    this.fs = createFilesystemMethods({ notify: (method, params) => channel.notify(method, params as object) });
+  }
+
+  get sessionId(): string | undefined {
+    return this.session?.id;
+  }
+
+  async handleRequest(method: string, params: unknown): Promise<unknown> {
+    if (method === Method.initialize) return this.initialize(params);
+    const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
+    if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${method}\``);
+    if (this.phase === 'new') throw invalidRequest(`client must call initialize before using ${kind} methods`);
+    if (this.phase === 'awaitingInitialized') throw invalidRequest(`client must send initialized before using ${kind} methods`);
+    if (this.phase === 'closed') throw invalidRequest('connection is closed');
+    const handler = this.methods[method];
+    if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${method}\``);
+    return handler(params);
+  }
+
+  /** Notifications: only `initialized` exists; anything else ends the connection. */
+  handleNotification(method: string): void {
+    if (method !== Method.initialized) throw new ProtocolViolation(`unexpected notification \`${method}\``);
+    if (this.phase === 'new') throw new ProtocolViolation('`initialized` sent before `initialize`');
+    if (this.phase === 'awaitingInitialized') this.phase = 'ready';
+    // A repeated `initialized` is harmless and ignored, as upstream does.
+  }
+
+  /** The transport closed: detach (upstream) or end (seed) the session, free file handles. */
+  dispose(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.session?.detach();
+    void this.fs.dispose();
+  }
+
+  private initialize(raw: unknown): InitializeResult {
+    if (this.phase !== 'new') throw invalidRequest('initialize may only be sent once per connection');
+    if (this.server.isShuttingDown) throw invalidRequest('server is shutting down');
+    const q = Params.of(raw, 'InitializeParams');
+    const clientName = q.string('clientName');
+    const resumeKey = q.has('resumeSessionId');
+    const resumeId = q.optString('resumeSessionId');
+    let session: Session;
+    if (resumeId !== undefined) {
+      const found = this.server.findSession(resumeId);
+      if (!found) throw invalidRequest(`unknown session id ${resumeId}`);
+      if (found.channel) {
+        throw new RpcError(ErrorCode.SessionAttached, `session ${resumeId} is already attached to another connection`);
+      }
+      session = found;
+    } else {
+      session = this.server.createSession(clientName, resumeKey);
+    }
+    session.attach(this.channel);
+    this.session = session;
+    this.methods = {
+      ...createProcessMethods(session, this.server.config),
+      ...this.fs.methods,
+      ...createEnvironmentMethods(() => this.environmentInfo()),
+    };
+    this.phase = 'awaitingInitialized';
+    return { protocolVersion: PROTOCOL_VERSION, sessionId: session.id, environmentInfo: this.environmentInfo() };
+  }
+
+  private environmentInfo() {
+    return buildEnvironmentInfo({ cwd: process.cwd(), executorVersion: this.server.config.executorVersion });
+  }
+}
+
+const NOTIFICATIONS: readonly string[] = [Method.initialized, Method.processOutput, Method.processExited, Method.processClosed];
+const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m)));
+
+function methodKind(method: string): string | undefined {
+  if (method.startsWith('process/')) return 'exec';
+  if (method.startsWith('fs/')) return 'filesystem';
+  if (method === Method.environmentInfo || method === Method.environmentConfigRead) return 'environment info';
+  return undefined;
+}

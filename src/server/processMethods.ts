@@ -1,0 +1,159 @@
+import { invalidParams, invalidRequest } from '../protocol/errors';
+import { Method } from '../protocol/methods';
+import { pathFromWire } from '../protocol/paths';
+import type { ReadResult, SignalName, StartResult, WriteResult } from '../protocol/types';
+import { Params } from '../protocol/validate';
+import type { ServerConfig } from './config';
+import { buildChildEnv, parseEnvPolicy } from './envPolicy';
+import { ManagedProcess } from './managedProcess';
+import type { MethodTable } from './methodTable';
+import { checkCwd, resolveProgram } from './programPath';
+import type { Session } from './session';
+
+const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
+const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
+const SANDBOX_REFUSAL =
+  'this exec server does not sandbox processes, so it refuses requests that ask for a sandbox ' +
+  'rather than run them unsandboxed; run codex with `--sandbox danger-full-access` ' +
+  '(or `--dangerously-bypass-approvals-and-sandbox`) when routing commands through it';
+
+/** process/* for one session. Validation first, then the registry; errors name the field. */
+export function createProcessMethods(session: Session, config: ServerConfig): MethodTable {
+  const find = (processId: string) => session.processes.get(processId);
+  const mustFind = (processId: string) => {
+    const p = find(processId);
+    if (!p) throw invalidRequest(`unknown process id ${processId}`);
+    return p;
+  };
+
+  return {
+    [Method.processStart]: async (raw): Promise<StartResult> => {
+      const q = Params.of(raw, 'ExecParams');
+      const processId = q.string('processId');
+      const argv = q.stringArray('argv');
+      const cwdWire = q.string('cwd');
+      const env = q.stringMap('env');
+      const tty = q.bool('tty');
+      const pipeStdin = q.optBool('pipeStdin') ?? false;
+      const arg0 = q.optString('arg0') ?? null;
+      const cols = q.optUint('cols', 65535) ?? 80;
+      const rows = q.optUint('rows', 65535) ?? 24;
+      const envPolicy = parseEnvPolicy(q.raw('envPolicy'));
+      const metadata = q.optObject('metadata');
+      if (argv.length === 0) throw invalidParams('argv must not be empty');
+      if (q.raw('sandbox') !== undefined && q.raw('sandbox') !== null) throw invalidRequest(SANDBOX_REFUSAL);
+      if (q.optBool('enforceManagedNetwork') === true) {
+        throw invalidRequest('this exec server cannot enforce a managed network; ' + SANDBOX_REFUSAL);
+      }
+      const cwd = pathFromWire('cwd', cwdWire);
+      if (session.processes.has(processId) || session.starting.has(processId)) {
+        throw invalidRequest(`process ${processId} already exists`);
+      }
+      const childEnv = buildChildEnv(envPolicy, env, process.env);
+      checkCwd(cwd);
+      const file = resolveProgram(argv[0], childEnv, cwd);
+      session.starting.add(processId);
+      try {
+        const p = await ManagedProcess.start({
+          sessionId: session.id,
+          processId,
+          spec: { file, argv, arg0, cwd, env: childEnv, tty, pipeStdin, cols, rows },
+          metadata,
+          config,
+          events: session,
+        });
+        if (session.ended) p.terminate(); // the client left while we were spawning
+        session.add(p);
+        return { processId, sandboxType: 'none', pid: p.pid };
+      } finally {
+        session.starting.delete(processId);
+      }
+    },
+
+    [Method.processRead]: async (raw): Promise<ReadResult> => {
+      const q = Params.of(raw, 'ReadParams');
+      const p = mustFind(q.string('processId'));
+      const afterSeq = q.optUint('afterSeq') ?? 0;
+      const maxBytes = q.optUint('maxBytes') ?? DEFAULT_READ_MAX_BYTES;
+      const waitMs = Math.min(q.optUint('waitMs') ?? 0, config.maxReadWaitMs);
+      let slice = p.output.read(afterSeq, maxBytes);
+      if (slice.chunks.length === 0 && p.state !== 'closed' && waitMs > 0 && p.nextSeq - 1 <= afterSeq) {
+        await p.waitForChange(waitMs);
+        slice = p.output.read(afterSeq, maxBytes);
+      }
+      const last = slice.chunks[slice.chunks.length - 1];
+      const cut = last !== undefined && p.output.hasAfter(last.seq);
+      return {
+        chunks: slice.chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: c.data.toString('base64') })),
+        nextSeq: cut ? last.seq + 1 : p.nextSeq,
+        exited: p.state !== 'running',
+        exitCode: p.exitCode,
+        closed: p.state === 'closed',
+        failure: null,
+        sandboxDenied: false,
+        truncated: slice.truncated,
+      };
+    },
+
+    [Method.processWrite]: (raw): WriteResult => {
+      const q = Params.of(raw, 'WriteParams');
+      const processId = q.string('processId');
+      const chunk = q.base64('chunk');
+      const writeId = q.optString('writeId');
+      const p = find(processId);
+      const status = p ? p.write(chunk, writeId) : session.starting.has(processId) ? 'starting' : 'unknownProcess';
+      // Seed clients (no writeId) get errors for what upstream reports as a status.
+      if (writeId === undefined && status === 'unknownProcess') throw invalidRequest(`unknown process id ${processId}`);
+      if (writeId === undefined && status === 'stdinClosed') {
+        throw invalidRequest(
+          p!.state !== 'running'
+            ? `process ${processId} has exited; its stdin is closed`
+            : `process ${processId} does not accept input (started with tty:false and without pipeStdin, or stdin was closed)`,
+        );
+      }
+      return { accepted: status === 'accepted', status };
+    },
+
+    [Method.processSignal]: (raw) => {
+      const q = Params.of(raw, 'SignalParams');
+      const processId = q.string('processId');
+      const signal = q.oneOf('signal', SIGNAL_NAMES);
+      const p = find(processId);
+      return { delivered: p ? p.signal(signal) : false };
+    },
+
+    [Method.processResize]: (raw) => {
+      const q = Params.of(raw, 'ResizeParams');
+      const p = mustFind(q.string('processId'));
+      const cols = q.uint('cols', 65535);
+      const rows = q.uint('rows', 65535);
+      if (cols === 0 || rows === 0) throw invalidParams('`cols` and `rows` must be at least 1');
+      p.resize(cols, rows);
+      return {};
+    },
+
+    [Method.processCloseStdin]: (raw) => {
+      const q = Params.of(raw, 'ProcessIdParams');
+      return { closed: mustFind(q.string('processId')).closeStdin() };
+    },
+
+    [Method.processTerminate]: (raw) => {
+      const q = Params.of(raw, 'TerminateParams');
+      const p = find(q.string('processId'));
+      return { running: p ? p.terminate() : false };
+    },
+
+    [Method.processList]: () => ({
+      processes: [...session.processes.values()].map((p) => ({
+        processId: p.processId,
+        pid: p.pid,
+        argv: p.spec.argv,
+        tty: p.tty,
+        state: p.state,
+        exitCode: p.exitCode,
+        nextSeq: p.nextSeq,
+        startedAtMs: p.startedAt,
+      })),
+    }),
+  };
+}

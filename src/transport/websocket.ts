@@ -1,0 +1,121 @@
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ExecServer } from '../server/execServer';
+import { checkUpgrade, isLoopbackHost } from './auth';
+import { CloseCode, serveConnection } from './rpcEndpoint';
+
+export interface WebSocketListenOptions {
+  host?: string;
+  port?: number;
+  /** Required unless the host is loopback and auth is explicitly disabled (null). */
+  token: string | null;
+  /** Largest accepted frame; larger ones close the connection with 1009. */
+  maxFrameBytes?: number;
+  /** Unsent bytes per connection above which its processes are paused. */
+  highWaterMarkBytes?: number;
+}
+
+export interface WebSocketListener {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly connectionCount: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/** The WebSocket transport: `/` upgrades (after the checks in auth.ts), `/readyz` answers 200. */
+export async function listenWebSocket(server: ExecServer, opts: WebSocketListenOptions): Promise<WebSocketListener> {
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.token === null && !isLoopbackHost(host)) {
+    throw new Error(`refusing to listen on non-loopback address ${host} without a token`);
+  }
+  if (opts.token !== null && opts.token.length === 0) throw new Error('the token must not be empty');
+  const hwm = opts.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK;
+  const http1 = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && path === '/readyz') {
+      res.writeHead(200, { 'content-length': '0' }).end();
+    } else if (path === '/') {
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('this endpoint only accepts WebSocket upgrades\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  http1.on('connection', (s: Socket) => s.setNoDelay(true));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
+  const sockets = new Set<WebSocket>();
+  let port = 0;
+
+  http1.on('upgrade', (req, socket: Socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const verdict = path !== '/' ? { ok: false, status: 404, reason: 'not found' } : checkUpgrade(req, { token: opts.token, port, host });
+    if (!verdict.ok) {
+      const body = `${verdict.reason}\n`;
+      socket.end(
+        `HTTP/1.1 ${verdict.status} ${http.STATUS_CODES[verdict.status!]}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, socket));
+  });
+
+  function attach(ws: WebSocket, socket: Socket): void {
+    sockets.add(ws);
+    const conn = serveConnection(server, {
+      send: (text) => {
+        if (ws.readyState === ws.OPEN) ws.send(text);
+      },
+      close: (code, reason) => ws.close(code, reason.slice(0, 120)),
+      get congested() {
+        return ws.bufferedAmount > hwm;
+      },
+      onceDrained: (cb) => {
+        const check = () => {
+          if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= hwm / 2) cb();
+          else socket.once('drain', check);
+        };
+        check();
+      },
+    });
+    ws.on('message', (data, isBinary) => {
+      // Binary frames holding JSON are accepted too, as upstream does.
+      conn.receive(isBinary ? Buffer.concat(([] as Buffer[]).concat(data as Buffer | Buffer[])).toString('utf8') : data.toString());
+    });
+    ws.on('error', () => undefined); // e.g. 1009 on an oversized frame: ws closes it itself
+    ws.on('close', () => {
+      sockets.delete(ws);
+      conn.closed();
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    http1.once('error', reject);
+    http1.listen(opts.port ?? 0, host, () => {
+      http1.off('error', reject);
+      resolve();
+    });
+  });
+  port = (http1.address() as { port: number }).port;
+  const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return {
+    host,
+    port,
+    url: `ws://${urlHost}:${port}`,
+    get connectionCount() {
+      return sockets.size;
+    },
+    close: async () => {
+      const closing = new Promise<void>((r) => http1.close(() => r()));
+      for (const ws of sockets) ws.close(CloseCode.GoingAway, 'server shutting down');
+      // Give peers a moment to answer the close frame, then cut whoever did not.
+      for (let i = 0; i < 25 && sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of sockets) ws.terminate();
+      http1.closeAllConnections();
+      await closing;
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// Helpers to run a real VS Code offline: code-server (VS Code server + web workbench, installed by
+// scripts/setup-vscode-test-env.sh) and Debian's chromium driven by playwright-core.
+// Everything is bound to / restricted to loopback; everything started here is stopped by PID.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, closeSync, writeFileSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const CS_VERSION = '4.100.3';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Path of code-server's entry script: $CODE_SERVER_ENTRY, else the setup script's cache dir. */
+export function codeServerEntry() {
+  const cache = process.env.EXEC_SERVER_TEST_CACHE || join(homedir(), '.cache', 'exec-server-vscode');
+  const dir = join(cache, `code-server-${CS_VERSION}`);
+  const entry = process.env.CODE_SERVER_ENTRY || join(dir, 'node_modules/code-server/out/node/entry.js');
+  if (!existsSync(entry) || (!process.env.CODE_SERVER_ENTRY && !existsSync(join(dir, '.setup-complete')))) {
+    throw new Error(`code-server not found at ${entry}; run scripts/setup-vscode-test-env.sh first`);
+  }
+  return entry;
+}
+
+async function freeLoopbackPort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- process-tree helpers (Linux /proc) ----
+function procStat(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+    return { state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), start: f[19] };
+  } catch { return null; }
+}
+function alive(pid) { const s = procStat(pid); return s !== null && s.state !== 'Z'; }
+
+/** All live descendants of `root` as [{pid, start}] (start time guards against PID reuse). */
+export function descendants(root) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (!st || st.state === 'Z') continue;
+    if (!children.has(st.ppid)) children.set(st.ppid, []);
+    children.get(st.ppid).push({ pid: Number(name), start: st.start });
+  }
+  const out = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()) ?? []) { out.push(c); queue.push(c.pid); }
+  }
+  return out;
+}
+export function cmdline(pid) {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return ''; }
+}
+function killPid(pid, sig) { try { process.kill(pid, sig); } catch { /* already gone */ } }
+
+/**
+ * Start code-server on a free loopback port with fresh user-data/extensions dirs.
+ * Returns {url, port, pid, tmpDir, logFile, stop()}. stop() ends the whole tree it started.
+ */
+export async function startCodeServer({ workspaceFolder, extensionsDir, userDataDir, env = {}, extraArgs = [] } = {}) {
+  const entry = codeServerEntry();
+  const tmpDir = mkdtempSync(join(tmpdir(), 'exec-server-cs-'));
+  const port = await freeLoopbackPort();
+  const logFile = join(tmpDir, 'code-server.log');
+  const args = [
+    entry,
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth', 'none',
+    '--config', join(tmpDir, 'config.yaml'), // else it writes ~/.config/code-server/config.yaml
+    '--user-data-dir', userDataDir ?? join(tmpDir, 'user-data'),
+    '--extensions-dir', extensionsDir ?? join(tmpDir, 'extensions'),
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust', // a trust prompt would keep the dev extension from activating
+    // Needed for the workbench to honour the `payload` URL parameter (extension tests).
+    // code-server 4.100.3 has no `--vscode-option`; the preload below makes it accept this flag.
+    '--enable-smoke-test-driver',
+    ...extraArgs,
+  ];
+  // code-server rejects options it does not know, but hands every parsed option on to the VS Code
+  // server, which does know enable-smoke-test-driver. The preload registers the option in
+  // code-server's option table (cp.fork passes --require on to code-server's child process).
+  const preload = join(tmpDir, 'smoke-test-driver-preload.cjs');
+  writeFileSync(preload, `require(${JSON.stringify(join(dirname(entry), 'cli.js'))})`
+    + `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'VS Code smoke-test driver' };\n`);
+  if (workspaceFolder) args.push(workspaceFolder);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--require', preload, ...args], {
+    // Own process group (pgid = pid), so stop() can signal the leader and then the group.
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env }, // '{}': no open-vsx.org queries
+  });
+  closeSync(fd);
+  const pid = child.pid;
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const url = `http://127.0.0.1:${port}`;
+
+  let stopped = null;
+  const stop = ({ graceMs = 6000 } = {}) => (stopped ??= (async () => {
+    // Remember the tree first: once the leader dies its children are re-parented.
+    const tree = descendants(pid);
+    // 1. SIGTERM to the leader only: the extension host sees its parent go and runs deactivate().
+    if (!exited) killPid(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    const treeAlive = () => !exited || tree.some((p) => procStat(p.pid)?.start === p.start && alive(p.pid));
+    while (treeAlive() && Date.now() < deadline) await sleep(100);
+    // 2. Whatever is left: SIGKILL the group and every remembered descendant (same start time).
+    killPid(-pid, 'SIGKILL');
+    for (const p of tree) if (procStat(p.pid)?.start === p.start) killPid(p.pid, 'SIGKILL');
+    for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+    if (!process.env.KEEP_CODE_SERVER_TMP) rmSync(tmpDir, { recursive: true, force: true, maxRetries: 3 });
+  })());
+
+  // Wait until it serves (bounded), failing fast if the process dies.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) {
+      const log = readFileSync(logFile, 'utf8').slice(-3000);
+      await stop();
+      throw new Error(`code-server exited during startup:\n${log}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) { await stop(); throw new Error(`code-server did not serve ${url} within 60s`); }
+    await sleep(200);
+  }
+  return { url, port, pid, tmpDir, logFile, stop };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const isAllowed = (u) => !/^(https?|wss?|ftp):$/.test(u.protocol) || LOOPBACK_HOSTS.has(u.hostname);
+
+/**
+ * Launch Debian's chromium via playwright-core. Playwright gives every launch a fresh temporary
+ * profile (it rejects --user-data-dir in args and deletes the profile on close).
+ * Returns {browser, context, page, blocked, close()}; `blocked` lists aborted non-loopback URLs.
+ */
+export async function launchBrowser({ viewport = { width: 1400, height: 900 } } = {}) {
+  // playwright-core is the project's devDependency; resolve it from the repo, not from cwd.
+  const require = createRequire(new URL('../../../package.json', import.meta.url));
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 60_000,
+  });
+  const context = await browser.newContext({ viewport });
+  const blocked = [];
+  await context.route((u) => !isAllowed(u), (route) => { blocked.push(route.request().url()); return route.abort(); });
+  const page = await context.newPage();
+  const close = async () => { await browser.close().catch(() => {}); };
+  return { browser, context, page, blocked, close };
+}
+
+/** Workbench URL for a folder, optionally with an extension-test payload. */
+export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensionTestsPath } = {}) {
+  const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${encodeURI(p)}`;
+  const q = new URLSearchParams();
+  if (folder) q.set('folder', folder);
+  const payload = [];
+  if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
+  if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
+  if (payload.length) { payload.push(['skipWelcome', 'true']); q.set('payload', JSON.stringify(payload)); }
+  return `${server.url}/?${q}`;
+}
