@@ -22,6 +22,10 @@ export class ExecServer {
 
   constructor(config: Partial<ServerConfig> = {}) {
     this.config = resolveConfig(config);
+    // An ended session is kept only while it still has process records to show.
+    this.events.on('processRemoved', () => {
+      for (const s of this.endedSessions) if (s.processes.size === 0) this.endedSessions.delete(s);
+    });
   }
 
   /** A new connection from any transport. */
@@ -36,7 +40,7 @@ export class ExecServer {
   createSession(clientName: string, resumable: boolean): Session {
     const s = new Session(randomUUID(), clientName, resumable, this.config, this.events, (ended) => {
       this.sessions.delete(ended.id);
-      if ([...ended.processes.values()].some((p) => p.state !== 'closed')) this.endedSessions.add(ended);
+      if (ended.processes.size > 0) this.endedSessions.add(ended);
     });
     this.sessions.set(s.id, s);
     return s;

@@ -33,7 +33,8 @@ export const DEFAULT_WATCH_POLL_MS = 1000;
  * Notification sent when a fs/watchMissing watch fires. The upstream name could not be found
  * in the stored upstream source, so this name is ours; see `createWatchMissing`.
  */
-export const FS_WATCH_MISSING_CHANGED = 'fs/watchMissing/changed';
+/** Upstream's name, seen from codex exec-server 0.169 (test/interop/README.md); extra fields are ours. */
+export const FS_WATCH_MISSING_CHANGED = 'fs/missingChanged';
 
 export type Notify = (method: string, params: unknown) => void;
 
@@ -361,7 +362,7 @@ interface Watch {
  * (e.g. the `.git` that ends project discovery). What it needs is to hear when that
  * picture changes. The watch therefore fires when any `missing` path comes into existence
  * or the `present` path stops existing, sends ONE notification
- * `fs/watchMissing/changed {watchId, path, change:"created"|"removed"}` and ends (the client
+ * `fs/missingChanged {watchId, path, change:"created"|"removed"}` and ends (the client
  * rediscovers and can register again). Paths are polled with lstat every `watchPollMs`
  * (bounded), which also catches paths created several levels deep, unlike one fs.watch.
  * A repeated watchId replaces the old watch. Without a `notify` sink nothing could be
