@@ -22,6 +22,11 @@ T0=$SECONDS
 phase_start() { PHASE="$1"; PT=$SECONDS; log "phase $PHASE ..."; }
 phase_end() { log "phase $PHASE done in $((SECONDS - PT))s"; }
 
+# Serialise concurrent runs (e.g. two test jobs on a fresh machine); released when the script exits.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.setup.lock"
+flock -w 900 9 || { log "timed out waiting for $CACHE_ROOT/.setup.lock"; exit 1; }
+
 # ---- phase 1: apt packages (only touches apt when something is missing) ----
 phase_start apt
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -32,7 +37,6 @@ done
 command -v python3 >/dev/null || missing+=(python3)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
-  mkdir -p "$CACHE_ROOT"
   # dpkg is chatty even with -qq: keep its output in a log, show the tail only on failure.
   if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
       $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$CACHE_ROOT/apt.log" 2>&1; then

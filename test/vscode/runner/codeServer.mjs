@@ -5,10 +5,11 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const CS_VERSION = '4.100.3';
+const TAG = 'EXEC_SERVER_TEST_CODE_SERVER_RUN';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Path of code-server's entry script: $CODE_SERVER_ENTRY, else the setup script's cache dir. */
@@ -74,6 +75,7 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
   const tmpDir = mkdtempSync(join(tmpdir(), 'exec-server-cs-'));
   const port = await freeLoopbackPort();
   const logFile = join(tmpDir, 'code-server.log');
+  const tag = basename(tmpDir);
   const args = [
     entry,
     '--bind-addr', `127.0.0.1:${port}`,
@@ -93,7 +95,9 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
   // server, which does know enable-smoke-test-driver. The preload registers the option in
   // code-server's option table (cp.fork passes --require on to code-server's child process).
   const preload = join(tmpDir, 'smoke-test-driver-preload.cjs');
-  writeFileSync(preload, `require(${JSON.stringify(join(dirname(entry), 'cli.js'))})`
+  // Forks inherit --require too (extension host, file watcher): only touch code-server's own.
+  writeFileSync(preload, `if (/out[\\/]node[\\/]entry(\\.js)?$/.test(process.argv[1] || ''))\n`
+    + `  require(${JSON.stringify(join(dirname(entry), 'cli.js'))})`
     + `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'VS Code smoke-test driver' };\n`);
   if (workspaceFolder) args.push(workspaceFolder);
   const fd = openSync(logFile, 'a');
@@ -101,7 +105,8 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
     // Own process group (pgid = pid), so stop() can signal the leader and then the group.
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env }, // '{}': no open-vsx.org queries
+    // EXTENSIONS_GALLERY '{}': no open-vsx.org queries. TAG: see ours() below.
+    env: { ...process.env, EXTENSIONS_GALLERY: '{}', [TAG]: tag, ...env },
   });
   closeSync(fd);
   const pid = child.pid;
@@ -109,20 +114,48 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
   child.once('exit', () => { exited = true; });
   const url = `http://127.0.0.1:${port}`;
 
+  // Processes of this run: descendants of the leader, members of its process group, and anything
+  // whose environment carries this run's tag. The tag catches what an extension starts detached:
+  // once the extension host exits, such a process is re-parented to init and is no longer a
+  // descendant. (A process started with a scrubbed environment can still escape.)
+  const ours = () => {
+    const found = new Map(descendants(pid).map((p) => [p.pid, p.start]));
+    for (const name of readdirSync('/proc')) {
+      const n = Number(name);
+      if (!/^\d+$/.test(name) || found.has(n) || n === pid) continue;
+      const st = procStat(n);
+      if (!st || st.state === 'Z') continue;
+      let tagged = st.pgid === pid; // a pgid is never reused while the group has members
+      try { tagged ||= readFileSync(`/proc/${name}/environ`, 'latin1').includes(`\0${TAG}=${tag}\0`); } catch { /* gone */ }
+      if (tagged) found.set(n, st.start);
+    }
+    return found;
+  };
+  const live = (procs) => [...procs].filter(([p, start]) => procStat(p)?.start === start && alive(p)).map(([p]) => p);
+
   let stopped = null;
+  /** Resolves to {orphaned, killed}: [{pid, cmd}] found outside code-server's tree / SIGKILLed. */
   const stop = ({ graceMs = 6000 } = {}) => (stopped ??= (async () => {
-    // Remember the tree first: once the leader dies its children are re-parented.
-    const tree = descendants(pid);
-    // 1. SIGTERM to the leader only: the extension host sees its parent go and runs deactivate().
+    const tree = new Set(descendants(pid).map((p) => p.pid));
+    const before = ours();
+    // 1. SIGTERM to the leader only: the extension host sees its parent go and runs deactivate()
+    //    (SIGTERM to the whole group would kill it without deactivate()). Processes of this run
+    //    outside the leader's tree are past that: SIGTERM them directly.
     if (!exited) killPid(pid, 'SIGTERM');
+    const orphaned = live(before).filter((p) => !tree.has(p)).map((p) => ({ pid: p, cmd: cmdline(p).slice(0, 200) }));
+    for (const { pid: p } of orphaned) killPid(p, 'SIGTERM');
+    if (orphaned.length) console.warn(`[codeServer] stop(): ${orphaned.length} process(es) of this run had left the code-server tree (SIGTERMed):`, orphaned);
     const deadline = Date.now() + graceMs;
-    const treeAlive = () => !exited || tree.some((p) => procStat(p.pid)?.start === p.start && alive(p.pid));
-    while (treeAlive() && Date.now() < deadline) await sleep(100);
-    // 2. Whatever is left: SIGKILL the group and every remembered descendant (same start time).
-    killPid(-pid, 'SIGKILL');
-    for (const p of tree) if (procStat(p.pid)?.start === p.start) killPid(p.pid, 'SIGKILL');
+    while ((!exited || live(before).length) && Date.now() < deadline) await sleep(100);
+    // 2. SIGKILL whatever is left, including processes started during shutdown (ours() again).
+    const left = new Set([...live(before), ...live(ours())]);
+    const killed = [...left].map((p) => ({ pid: p, cmd: cmdline(p).slice(0, 200) }));
+    if (!exited) killPid(-pid, 'SIGKILL');
+    for (const p of left) killPid(p, 'SIGKILL');
     for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+    if (killed.length) console.warn(`[codeServer] stop(): SIGKILLed ${killed.length} leftover process(es):`, killed);
     if (!process.env.KEEP_CODE_SERVER_TMP) rmSync(tmpDir, { recursive: true, force: true, maxRetries: 3 });
+    return { orphaned, killed };
   })());
 
   // Wait until it serves (bounded), failing fast if the process dies.
@@ -155,18 +188,25 @@ export async function launchBrowser({ viewport = { width: 1400, height: 900 } } 
   // playwright-core is the project's devDependency; resolve it from the repo, not from cwd.
   const require = createRequire(new URL('../../../package.json', import.meta.url));
   const { chromium } = require('playwright-core');
+  const configHome = mkdtempSync(join(tmpdir(), 'exec-server-chromium-'));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // Debian chromium's crashpad always writes $XDG_CONFIG_HOME/chromium/Crash Reports (flags
+    // don't stop it); point that at a temp dir instead of ~/.config.
+    env: { ...process.env, XDG_CONFIG_HOME: configHome },
     timeout: 60_000,
   });
   const context = await browser.newContext({ viewport });
   const blocked = [];
   await context.route((u) => !isAllowed(u), (route) => { blocked.push(route.request().url()); return route.abort(); });
   const page = await context.newPage();
-  const close = async () => { await browser.close().catch(() => {}); };
+  const close = async () => {
+    await browser.close().catch(() => {});
+    rmSync(configHome, { recursive: true, force: true, maxRetries: 3 });
+  };
   return { browser, context, page, blocked, close };
 }
 

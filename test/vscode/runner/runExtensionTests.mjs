@@ -3,7 +3,7 @@
 // (code-server + headless chromium), the offline stand-in for @vscode/test-electron.
 //
 //   node test/vscode/runner/runExtensionTests.mjs --extension <absDir> --tests <abs suite index.js>
-//        --workspace <absDir> [--timeout-ms 120000] [--results-dir <dir>]
+//        --workspace <absDir> [--timeout-ms 120000] [--results-dir <dir>] [--env KEY=VALUE ...]
 //
 // The suite module exports run() (as for @vscode/test-electron). Convention: run() logs one line
 // `RESULT <passed> <failed>` with console.log; this runner echoes it as `N passed, N failed`.
@@ -17,6 +17,7 @@ const { values: opt } = parseArgs({
   options: {
     extension: { type: 'string' }, tests: { type: 'string' }, workspace: { type: 'string' },
     'timeout-ms': { type: 'string', default: '120000' }, 'results-dir': { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] }, // KEY=VALUE for code-server + extension host
   },
 });
 for (const k of ['extension', 'tests', 'workspace']) {
@@ -32,7 +33,8 @@ let server, browser, result = null;
 const counts = { passed: null, failed: null };
 
 async function main() {
-  server = await startCodeServer({ workspaceFolder: opt.workspace });
+  const env = Object.fromEntries(opt.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  server = await startCodeServer({ workspaceFolder: opt.workspace, env });
   console.log(`${stamp()} code-server pid ${server.pid} on ${server.url}`);
   browser = await launchBrowser();
   const { page } = browser;
