@@ -7,6 +7,10 @@ export interface CliOptions {
   sessionTtlMs?: number;
   terminateGraceMs?: number;
   maxFrameBytes?: number;
+  /** Serve the privileged admin protocol on stdin/stdout (requires --listen ws://). */
+  adminStdio: boolean;
+  /** Orphan-proofing watchdog (default on). */
+  watchdog: boolean;
   help: boolean;
   version: boolean;
 }
@@ -30,17 +34,25 @@ Options:
                                (default 80000).
   --terminate-grace-ms N       SIGTERM→SIGKILL grace for process/terminate (default 1000).
   --max-frame-bytes N          Largest accepted message (default 67108864).
+  --admin-stdio                With ws:// only: also serve the privileged admin protocol
+                               (list/watch/terminate every process; not the exec protocol) on
+                               stdin/stdout, one JSON-RPC message per line. The first stdout
+                               line is {"method":"admin/ready","params":{url,port,pid}}. The
+                               server shuts down when stdin closes (its parent went away).
+  --no-watchdog                Do not start the watchdog process that kills every managed
+                               process group if this server dies without shutting down.
   -h, --help                   Show this help.
   --version                    Print the version.
 
 Security: binds 127.0.0.1 by default, refuses any request with an Origin header (403) or a
 Host header that does not name the listener (403), and compares tokens in constant time.
 It does not sandbox: processes run with this server's user rights.
-Signals: SIGINT/SIGTERM stop the server after terminating every managed process.
+Signals: SIGINT/SIGTERM stop the server after terminating every managed process. With
+stdio:// or --admin-stdio, the end of stdin (the parent died) does the same.
 `;
 
 export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { listen: { kind: 'stdio' }, auth: 'token', help: false, version: false };
+  const o: CliOptions = { listen: { kind: 'stdio' }, auth: 'token', adminStdio: false, watchdog: true, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -67,11 +79,14 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--session-ttl-ms': o.sessionTtlMs = int(); break;
       case '--terminate-grace-ms': o.terminateGraceMs = int(); break;
       case '--max-frame-bytes': o.maxFrameBytes = int(); break;
+      case '--admin-stdio': o.adminStdio = true; break;
+      case '--no-watchdog': o.watchdog = false; break;
       case '-h': case '--help': o.help = true; break;
       case '--version': o.version = true; break;
       default: throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);
     }
   }
+  if (o.adminStdio && o.listen.kind !== 'ws') throw new Error('--admin-stdio needs --listen ws://IP:PORT (stdio carries the exec protocol otherwise)');
   return o;
 }
 

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { ExecServer } from '../server/execServer';
+import { observeInProcess } from '../server/observer';
+import { serveAdminStdio } from '../transport/adminStdio';
 import { serveStdio } from '../transport/stdio';
 import { listenWebSocket } from '../transport/websocket';
 import { parseArgs, USAGE, type CliOptions } from './args';
@@ -15,7 +19,10 @@ function readToken(o: CliOptions): { token: string | null; generated: boolean } 
     if (!token) throw new Error(`token file ${o.tokenFile} is empty`);
     return { token, generated: false };
   }
-  if (process.env.EXEC_SERVER_TOKEN) return { token: process.env.EXEC_SERVER_TOKEN, generated: false };
+  const fromEnv = process.env.EXEC_SERVER_TOKEN;
+  // Not for our children: a client's `envPolicy: {inherit: "all"}` copies this process's env.
+  delete process.env.EXEC_SERVER_TOKEN;
+  if (fromEnv) return { token: fromEnv, generated: false };
   return { token: randomBytes(32).toString('base64url'), generated: true };
 }
 
@@ -30,12 +37,15 @@ async function main(): Promise<void> {
   if (o.help) return void process.stdout.write(USAGE);
   if (o.version) return void process.stdout.write(`${VERSION}\n`);
 
-  const server = new ExecServer({
-    retainedOutputBytes: o.retainedOutputBytes,
-    sessionTtlMs: o.sessionTtlMs,
-    terminateGraceMs: o.terminateGraceMs,
-    executorVersion: VERSION,
-  });
+  const server = new ExecServer(
+    {
+      retainedOutputBytes: o.retainedOutputBytes,
+      sessionTtlMs: o.sessionTtlMs,
+      terminateGraceMs: o.terminateGraceMs,
+      executorVersion: VERSION,
+    },
+    { watchdog: o.watchdog && { onError: (m) => process.stderr.write(`exec-server: ${m}\n`) } },
+  );
   let stopTransport: () => Promise<void> = async () => undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -65,6 +75,32 @@ async function main(): Promise<void> {
   if (generated) process.stderr.write(`exec-server: generated token ${token}\n`);
   if (token === null) process.stderr.write('exec-server: authentication disabled (--auth none)\n');
   process.stderr.write(`exec-server: listening on ${listener.url}\n`);
+  if (o.adminStdio) {
+    const admin = serveAdminStdio(observeInProcess(server), process.stdin, adminOutput(), {
+      ready: { url: listener.url, port: listener.port, pid: process.pid },
+      onShutdown: () => void stop(0),
+    });
+    // stdin closed: the parent (the extension host) stopped us or died.
+    void admin.closed.then(() => stop(0));
+  }
+}
+
+/**
+ * fd 1 for the admin channel. Node makes process.stdout a *blocking* pipe on Linux, so a
+ * parent that stops reading would freeze the whole server; our own socket on fd 1 writes
+ * asynchronously and lets the channel see its backlog (and drop output, see adminStdio.ts).
+ */
+function adminOutput(): Writable {
+  try {
+    if (fstatSync(1).isFIFO() || fstatSync(1).isSocket()) {
+      const s = new Socket({ fd: 1, readable: false, writable: true });
+      s.on('error', () => undefined); // EPIPE: the parent is gone; stdin's end stops us
+      return s;
+    }
+  } catch {
+    // fall back to process.stdout (a file or a terminal)
+  }
+  return process.stdout;
 }
 
 main().catch((err: Error) => {

@@ -126,7 +126,10 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
   } catch (err) {
     throw internalError((err as Error).message);
   }
-  let file = spec.file;
+  // node-pty execs `file` with argv[0] = file and the child's environ (execvp, so the child's
+  // PATH): passing the name as given keeps argv[0] as the client wrote it, and resolves to
+  // the same program resolveProgram() already checked.
+  let file = spec.argv[0];
   let args = spec.argv.slice(1);
   if (spec.arg0 !== null && spec.arg0 !== spec.argv[0]) {
     // node-pty cannot set argv[0]; bash's `exec -a` can, without an extra process.

@@ -81,9 +81,17 @@ function applyPolicy(policy: EnvPolicy, serverEnv: NodeJS.ProcessEnv): Record<st
   return env;
 }
 
+/**
+ * Variables of the host process that describe how *it* runs, not the user's environment:
+ * inside VS Code the extension host (and our child server) run with ELECTRON_RUN_AS_NODE=1,
+ * which would turn any Electron app an agent starts (`code`, ...) into a bare Node. VS Code's
+ * own terminals drop it for the same reason.
+ */
+const HOST_ONLY_VARS = new Set(['ELECTRON_RUN_AS_NODE']);
+
 function inherited(inherit: EnvPolicy['inherit'], serverEnv: NodeJS.ProcessEnv): Record<string, string> {
   const all = emptyEnv();
-  for (const [k, v] of Object.entries(serverEnv)) if (v !== undefined) all[k] = v;
+  for (const [k, v] of Object.entries(serverEnv)) if (v !== undefined && !HOST_ONLY_VARS.has(k)) all[k] = v;
   if (inherit === 'all') return all;
   if (inherit === 'none') return emptyEnv();
   const core = new Set(UNIX_CORE_ENV_VARS.map((n) => n.toUpperCase()));

@@ -6,6 +6,15 @@ import type { ManagedProcess } from './managedProcess';
 import { ServerEvents } from './serverEvents';
 import { Session } from './session';
 import { groupAlive } from './processGroup';
+import { GroupWatchdog, type GroupWatchdogOptions } from './groupWatchdog';
+
+export interface ExecServerOptions {
+  /**
+   * Orphan-proofing (see groupWatchdog.ts): a watchdog process kills every managed process
+   * group if this server dies without shutting down. On by default; `false` turns it off.
+   */
+  watchdog?: boolean | GroupWatchdogOptions;
+}
 
 /**
  * The exec server without any transport: sessions, their processes, and the privileged
@@ -19,13 +28,29 @@ export class ExecServer {
   /** Sessions that ended but still have processes winding down (for shutdown and listing). */
   private readonly endedSessions = new Set<Session>();
   private shuttingDown = false;
+  /** Kills our process groups if this process dies without shutting down; null when disabled. */
+  readonly watchdog: GroupWatchdog | null;
 
-  constructor(config: Partial<ServerConfig> = {}) {
+  constructor(config: Partial<ServerConfig> = {}, options: ExecServerOptions = {}) {
     this.config = resolveConfig(config);
+    this.watchdog = this.startWatchdog(options.watchdog ?? true);
     // An ended session is kept only while it still has process records to show.
     this.events.on('processRemoved', () => {
       for (const s of this.endedSessions) if (s.processes.size === 0) this.endedSessions.delete(s);
     });
+  }
+
+  /** Orphan-proofing: every new process group is registered with the watchdog (groupWatchdog.ts). */
+  private startWatchdog(o: boolean | GroupWatchdogOptions): GroupWatchdog | null {
+    if (o === false) return null;
+    const w = new GroupWatchdog({ graceMs: this.config.terminateGraceMs, ...(o === true ? {} : o) });
+    this.events.on('processStarted', (p) => w.add(p.pid));
+    const forgetIfGone = (p: ManagedProcess) => {
+      if (!groupAlive(p.pid)) w.remove(p.pid);
+    };
+    this.events.on('processClosed', forgetIfGone);
+    this.events.on('processRemoved', forgetIfGone);
+    return w;
   }
 
   /** A new connection from any transport. */
@@ -80,5 +105,7 @@ export class ExecServer {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.endedSessions.clear();
+    // Last sweep: the watchdog kills whatever group outlived the grace, then exits.
+    this.watchdog?.dispose();
   }
 }

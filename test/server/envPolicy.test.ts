@@ -101,3 +101,12 @@ test('a variable named __proto__ is an ordinary variable', () => {
 function plain(env: Record<string, string>): Record<string, string> {
   return { ...env };
 }
+
+test('the host-only ELECTRON_RUN_AS_NODE is never inherited, but a client may still set it', () => {
+  const server = { ...SERVER_ENV, ELECTRON_RUN_AS_NODE: '1' };
+  const inherited = buildChildEnv(policy({ inherit: 'all', ignoreDefaultExcludes: true }), {}, server);
+  assert.equal(inherited.ELECTRON_RUN_AS_NODE, undefined);
+  assert.ok(Object.keys(inherited).length > 0);
+  const explicit = buildChildEnv(policy({ inherit: 'all' }), { ELECTRON_RUN_AS_NODE: '1' }, server);
+  assert.equal(explicit.ELECTRON_RUN_AS_NODE, '1');
+});
