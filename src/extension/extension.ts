@@ -1,0 +1,157 @@
+import * as vscode from 'vscode';
+import { registerCommands, VIEW_ID } from './commands';
+import { OutputChannels } from './outputChannels';
+import { ProcessModel } from './processModel';
+import { ProcessTreeProvider, type Node } from './processTree';
+import { ServerController } from './serverController';
+import { readSettings, SECTION, SERVER_SETTINGS } from './settings';
+import { StatusBar } from './statusBar';
+import { TerminalEnv } from './terminalEnv';
+import { formatClock } from './format';
+
+/**
+ * Entry point: activate() only wires the parts together (one file per concern) and starts the
+ * server; deactivate() stops it (every managed process terminated, discovery file removed).
+ */
+let controller: ServerController | undefined;
+
+/** What activate() returns: a small API, used by the extension's own tests. */
+export interface ExecServerApi {
+  readonly state: string;
+  readonly url: string | undefined;
+  readonly port: number | undefined;
+  readonly mode: 'inProcess' | 'child' | undefined;
+  readonly discoveryFile: string | undefined;
+  readonly statusBarText: string;
+  /** The tree as the user sees it: what getChildren/getTreeItem produce. */
+  getTreeSnapshot(): TreeSnapshotSession[];
+  /** The tree node of a process (to pass to tree commands), by pid. */
+  findProcessNode(pid: number): Node | undefined;
+  outputChannelText(key: string): string | undefined;
+  ready: Promise<void>;
+}
+export interface TreeSnapshotItem {
+  key?: string;
+  label: string;
+  description: string;
+  icon: string;
+  contextValue: string;
+}
+export interface TreeSnapshotSession extends TreeSnapshotItem {
+  children: TreeSnapshotItem[];
+}
+
+export function activate(context: vscode.ExtensionContext): ExecServerApi {
+  const log = vscode.window.createOutputChannel('Exec Server', { log: true });
+  const settings = readSettings();
+  const model = new ProcessModel(settings.maxFinishedProcesses);
+  const terminalEnv = new TerminalEnv(context.environmentVariableCollection);
+  controller = new ServerController(context, log, model, terminalEnv);
+  const ctl = controller;
+  const tree = new ProcessTreeProvider(model);
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
+  const outputs = new OutputChannels(model, log);
+  const statusBar = new StatusBar(ctl, model);
+
+  const updateView = () => {
+    const state = ctl.state;
+    void vscode.commands.executeCommand('setContext', 'execServer.state', state);
+    const running = model.runningCount();
+    view.badge = running > 0 ? { value: running, tooltip: `${running} running` } : undefined;
+    view.description = state === 'running' ? `:${ctl.port}` : state;
+    view.message =
+      state === 'running'
+        ? model.listSessions().length === 0
+          ? `Listening on ${ctl.url} since ${formatClock(ctl.startedAt!.getTime()).slice(11)} — no agent connected yet.`
+          : undefined
+        : state === 'failed'
+          ? `Server failed: ${ctl.error ?? 'unknown error'}`
+          : undefined;
+  };
+  let viewTimer: NodeJS.Timeout | undefined;
+  const scheduleViewUpdate = () => {
+    viewTimer ??= setTimeout(() => {
+      viewTimer = undefined;
+      updateView();
+    }, 200);
+  };
+
+  context.subscriptions.push(
+    log,
+    tree,
+    view,
+    outputs,
+    statusBar,
+    view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
+    ctl.onDidChangeState(updateView),
+    model.onDidChange(scheduleViewUpdate),
+    { dispose: () => clearTimeout(viewTimer) },
+    ...registerCommands({ controller: ctl, model, outputs, log }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      const s = readSettings();
+      model.setMaxFinished(s.maxFinishedProcesses);
+      outputs.prune();
+      if (e.affectsConfiguration(`${SECTION}.codexTerminalIntegration`) && ctl.state === 'running') {
+        terminalEnv.apply(ctl.url!, ctl.port!, ctl.token!, s.codexTerminalIntegration);
+      }
+      if (SERVER_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+        void vscode.window
+          .showInformationMessage('Exec Server settings changed. Restart the server to apply them? Running processes will be terminated.', 'Restart Server')
+          .then((pick) => {
+            if (pick) void ctl.restart();
+          });
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void ctl.refreshDiscovery()),
+  );
+  tree.setVisible(view.visible);
+  updateView();
+  log.info(`Exec Server extension activated (VS Code ${vscode.version}, ${vscode.env.appName}, remote: ${vscode.env.remoteName ?? 'none'})`);
+  const ready = ctl.start();
+
+  const toSnapshotItem = (node: Node): TreeSnapshotItem => {
+    const item = tree.getTreeItem(node);
+    return {
+      key: node.kind === 'process' ? node.key : undefined,
+      label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
+      description: typeof item.description === 'string' ? item.description : '',
+      icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '',
+      contextValue: item.contextValue ?? '',
+    };
+  };
+  return {
+    get state() {
+      return ctl.state;
+    },
+    get url() {
+      return ctl.url;
+    },
+    get port() {
+      return ctl.port;
+    },
+    get mode() {
+      return ctl.mode;
+    },
+    get discoveryFile() {
+      return ctl.discoveryFile;
+    },
+    get statusBarText() {
+      return statusBar.text;
+    },
+    getTreeSnapshot: () => tree.getChildren().map((s) => ({ ...toSnapshotItem(s), children: tree.getChildren(s).map(toSnapshotItem) })),
+    findProcessNode: (pid) => {
+      const p = model.listProcesses().find((e) => e.snap.pid === pid);
+      return p ? tree.processNode(p) : undefined;
+    },
+    outputChannelText: (key) => outputs.contents(key),
+    ready,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  // Stop the server: every managed process is terminated, the discovery file removed.
+  await c?.dispose();
+}

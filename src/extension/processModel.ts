@@ -1,0 +1,256 @@
+import type { SignalName } from '../protocol/types';
+import type { ObservedChunk, ProcessSnapshot, ServerObserver, SessionSnapshot } from '../server/observer';
+
+/**
+ * The extension's copy of what the server runs, fed by the privileged observer (in-process or
+ * over the child's stdio). The tree, the status bar, output channels and terminals read it.
+ * Finished processes stay here after the server forgets them, until cleared (bounded, newest kept).
+ * No vscode import: listeners are plain callbacks, so it is usable anywhere.
+ */
+export interface SessionEntry {
+  snap: SessionSnapshot;
+  /** Gone from the server (ended, or the server stopped). */
+  ended: boolean;
+  firstSeen: number;
+}
+
+export interface ProcessEntry {
+  snap: ProcessSnapshot;
+  /** Bytes of output seen (the snapshot's count only moves on lifecycle events). */
+  outputBytes: number;
+  /** Set by this extension's own stop commands until the exit arrives. */
+  pendingStop: SignalName | null;
+  /** The server stopped before this process reported its exit. */
+  lost: boolean;
+  /** Which server instance (restart count) it belongs to. */
+  generation: number;
+}
+
+export type ProcessStatus = 'running' | 'stopping' | 'succeeded' | 'failed' | 'killed' | 'lost';
+
+export function statusOf(p: ProcessEntry): ProcessStatus {
+  if (p.lost) return 'lost';
+  if (p.snap.state === 'running') return p.pendingStop && p.pendingStop !== 'interrupt' ? 'stopping' : 'running';
+  if (p.snap.stopRequest && p.snap.stopRequest !== 'interrupt') return 'killed';
+  if (p.pendingStop && p.pendingStop !== 'interrupt') return 'killed';
+  return p.snap.exitCode === 0 && !p.snap.signal ? 'succeeded' : 'failed';
+}
+
+export const isFinished = (p: ProcessEntry) => p.lost || p.snap.state !== 'running';
+
+type OutputListener = (chunk: ObservedChunk) => void;
+type EndListener = () => void;
+
+export class ProcessModel {
+  private readonly sessions = new Map<string, SessionEntry>();
+  private readonly processes = new Map<string, ProcessEntry>();
+  private readonly changeListeners = new Set<() => void>();
+  private readonly outputListeners = new Map<string, Set<OutputListener>>();
+  private readonly endListeners = new Map<string, Set<EndListener>>();
+  private subscription: { dispose(): void } | undefined;
+  private current: ServerObserver | undefined;
+  private generation = 0;
+
+  constructor(private maxFinished: number) {}
+
+  get observer(): ServerObserver | undefined {
+    return this.current;
+  }
+
+  /** Start following a (new) server. Events are taken before the snapshot, so none is lost. */
+  async attach(observer: ServerObserver): Promise<void> {
+    this.detach();
+    const gen = ++this.generation;
+    this.current = observer;
+    const early: Array<() => void> = [];
+    let ready = false;
+    const run = (f: () => void) => (ready ? f() : early.push(f));
+    this.subscription = observer.subscribe({
+      sessionChanged: (s) => run(() => this.onSession(s)),
+      sessionRemoved: (id) => run(() => this.onSessionRemoved(id)),
+      processChanged: (p) => run(() => this.onProcess(p, gen)),
+      processRemoved: () => undefined, // the server forgot it; we keep it until cleared
+      output: (key, chunk) => this.onOutput(key, chunk), // no ordering issue: listeners fetch retained output themselves
+    });
+    const snap = await observer.snapshot();
+    if (gen !== this.generation) return;
+    for (const s of snap.sessions) this.onSession(s, false);
+    for (const p of snap.processes) this.onProcess(p, gen, false);
+    ready = true;
+    for (const f of early) f();
+    this.prune();
+    this.changed();
+  }
+
+  /** The server is gone: whatever still ran is marked lost (its exit was never reported). */
+  detach(): void {
+    if (!this.current) return;
+    this.subscription?.dispose();
+    this.subscription = undefined;
+    this.current = undefined;
+    for (const s of this.sessions.values()) {
+      s.ended = true;
+      s.snap = { ...s.snap, connected: false };
+    }
+    for (const [key, p] of this.processes) {
+      if (p.snap.state === 'running') p.lost = true;
+      if (p.snap.state !== 'closed') this.fireEnd(key);
+    }
+    this.dropEmptyEndedSessions();
+    this.prune();
+    this.changed();
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.changeListeners.add(listener);
+    return { dispose: () => this.changeListeners.delete(listener) };
+  }
+
+  /**
+   * Live output of one process, and its end (closed, or lost with the server). Subscribe first,
+   * then fetch the retained output and skip seqs already seen.
+   */
+  watchOutput(key: string, listener: OutputListener, ended?: EndListener): { dispose(): void } {
+    const add = <T>(m: Map<string, Set<T>>, v: T) => {
+      let set = m.get(key);
+      if (!set) m.set(key, (set = new Set()));
+      set.add(v);
+      return () => {
+        set!.delete(v);
+        if (set!.size === 0) m.delete(key);
+      };
+    };
+    const undo = [add(this.outputListeners, listener)];
+    if (ended) undo.push(add(this.endListeners, ended));
+    return { dispose: () => undo.forEach((u) => u()) };
+  }
+
+  listSessions(): SessionEntry[] {
+    return [...this.sessions.values()];
+  }
+
+  listProcesses(): ProcessEntry[] {
+    return [...this.processes.values()];
+  }
+
+  processesOf(sessionId: string): ProcessEntry[] {
+    return [...this.processes.values()].filter((p) => p.snap.sessionId === sessionId);
+  }
+
+  getProcess(key: string): ProcessEntry | undefined {
+    return this.processes.get(key);
+  }
+
+  getSession(id: string): SessionEntry | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Belongs to the server currently attached (so it can still be controlled). */
+  isLive(p: ProcessEntry): boolean {
+    return this.current !== undefined && p.generation === this.generation && !p.lost;
+  }
+
+  runningCount(): number {
+    let n = 0;
+    for (const p of this.processes.values()) if (!isFinished(p)) n++;
+    return n;
+  }
+
+  markStopping(key: string, signal: SignalName): void {
+    const p = this.processes.get(key);
+    if (!p || isFinished(p)) return;
+    p.pendingStop = signal;
+    this.changed();
+  }
+
+  clearFinished(): number {
+    let n = 0;
+    for (const [key, p] of this.processes) {
+      if (isFinished(p)) {
+        this.processes.delete(key);
+        n++;
+      }
+    }
+    this.dropEmptyEndedSessions();
+    this.changed();
+    return n;
+  }
+
+  setMaxFinished(n: number): void {
+    this.maxFinished = n;
+    this.prune();
+    this.changed();
+  }
+
+  private onSession(s: SessionSnapshot, notify = true): void {
+    const e = this.sessions.get(s.id);
+    if (e) {
+      e.snap = s;
+      e.ended = false;
+    } else this.sessions.set(s.id, { snap: s, ended: false, firstSeen: Date.now() });
+    if (notify) this.changed();
+  }
+
+  private onSessionRemoved(id: string): void {
+    const e = this.sessions.get(id);
+    if (!e) return;
+    e.ended = true;
+    e.snap = { ...e.snap, connected: false, sinceMs: Date.now() };
+    this.dropEmptyEndedSessions();
+    this.changed();
+  }
+
+  private onProcess(snap: ProcessSnapshot, gen: number, notify = true): void {
+    const e = this.processes.get(snap.key);
+    if (!this.sessions.has(snap.sessionId)) {
+      // A process of a session we never saw (ended before the snapshot): show it under a stub.
+      this.sessions.set(snap.sessionId, {
+        snap: { id: snap.sessionId, clientName: snap.clientName, connected: false, resumable: false, sinceMs: snap.startedAtMs },
+        ended: true,
+        firstSeen: Date.now(),
+      });
+    }
+    if (e) {
+      const wasClosed = e.snap.state === 'closed';
+      e.snap = snap;
+      e.outputBytes = Math.max(e.outputBytes, snap.outputBytes);
+      e.generation = gen;
+      // Output may follow the exit (grandchildren holding pipes): the end is `closed`.
+      if (!wasClosed && snap.state === 'closed') this.fireEnd(snap.key);
+    } else {
+      this.processes.set(snap.key, { snap, outputBytes: snap.outputBytes, pendingStop: null, lost: false, generation: gen });
+    }
+    if (snap.state !== 'running') this.prune();
+    if (notify) this.changed();
+  }
+
+  private onOutput(key: string, chunk: ObservedChunk): void {
+    const p = this.processes.get(key);
+    if (p) p.outputBytes += chunk.data.length;
+    const set = this.outputListeners.get(key);
+    if (set) for (const l of [...set]) l(chunk);
+  }
+
+  private fireEnd(key: string): void {
+    const set = this.endListeners.get(key);
+    if (set) for (const l of [...set]) l();
+  }
+
+  /** Keep at most maxFinished finished processes, dropping the oldest. */
+  private prune(): void {
+    const finished = [...this.processes.values()].filter(isFinished);
+    if (finished.length <= this.maxFinished) return;
+    finished.sort((a, b) => (a.snap.exitedAtMs ?? a.snap.startedAtMs) - (b.snap.exitedAtMs ?? b.snap.startedAtMs));
+    for (const p of finished.slice(0, finished.length - this.maxFinished)) this.processes.delete(p.snap.key);
+    this.dropEmptyEndedSessions();
+  }
+
+  private dropEmptyEndedSessions(): void {
+    const used = new Set([...this.processes.values()].map((p) => p.snap.sessionId));
+    for (const [id, s] of this.sessions) if (s.ended && !used.has(id)) this.sessions.delete(id);
+  }
+
+  private changed(): void {
+    for (const l of [...this.changeListeners]) l();
+  }
+}

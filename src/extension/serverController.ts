@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { PROTOCOL_VERSION } from '../protocol/methods';
+import { addNodePtyFallback, nodePtyStatus } from '../server/nodePtyLoader';
+import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeDiscoveryFile } from './discovery';
+import { startChildHost } from './host/childHost';
+import { startInProcessHost } from './host/inProcessHost';
+import type { HostOptions, ServerHost } from './host/serverHost';
+import type { ProcessModel } from './processModel';
+import { readSettings, serverConfig, type Settings } from './settings';
+import type { TerminalEnv } from './terminalEnv';
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+/**
+ * Starts, stops and restarts the exec server (in this extension host or as a child process),
+ * keeps the discovery file and the terminals' environment in step with it, and reports
+ * failures in a notification and the log. The token is never logged.
+ */
+export class ServerController implements vscode.Disposable {
+  private host: ServerHost | undefined;
+  private _state: ServerState = 'stopped';
+  private _error: string | undefined;
+  private _discoveryFile: string | undefined;
+  private _startedAt: Date | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly stateEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private readonly exitHook = () => this.removeDiscoverySync();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly model: ProcessModel,
+    private readonly terminalEnv: TerminalEnv,
+  ) {
+    registerNodePtyFallbacks(log);
+    // Last resort if deactivate() never completes: the extension host exiting removes the file.
+    process.on('exit', this.exitHook);
+  }
+
+  get state(): ServerState {
+    return this._state;
+  }
+  get error(): string | undefined {
+    return this._error;
+  }
+  get url(): string | undefined {
+    return this.host?.url;
+  }
+  get port(): number | undefined {
+    return this.host?.port;
+  }
+  get token(): string | undefined {
+    return this.host?.token;
+  }
+  get mode(): 'inProcess' | 'child' | undefined {
+    return this.host?.mode;
+  }
+  get discoveryFile(): string | undefined {
+    return this._discoveryFile;
+  }
+  get startedAt(): Date | undefined {
+    return this._startedAt;
+  }
+  /** ws://host:port/?token=… — for clients configured with a bare URL (codex). */
+  get urlWithToken(): string | undefined {
+    return this.host ? `${this.host.url}/?token=${encodeURIComponent(this.host.token)}` : undefined;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  /** Rewrite the discovery file (e.g. when workspace folders change). */
+  refreshDiscovery(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.host && this._state === 'running') await this.writeDiscovery(this.host);
+    });
+  }
+
+  private enqueue(f: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(f, f);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private setState(s: ServerState, error?: string): void {
+    this._state = s;
+    this._error = error;
+    this.stateEmitter.fire();
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.host) return;
+    const settings = readSettings();
+    this.setState('starting');
+    const token = randomBytes(32).toString('base64url');
+    const opts: HostOptions = {
+      host: settings.host,
+      port: settings.port,
+      token,
+      config: serverConfig(settings, String(this.context.extension.packageJSON.version ?? '0.0.0')),
+      extensionPath: this.context.extensionPath,
+      log: (m) => this.log.info(`[server] ${m}`),
+    };
+    this.log.info(`starting the exec server (${settings.hostMode}) on ${settings.host}:${settings.port || '(any free port)'}`);
+    let host: ServerHost;
+    try {
+      host = settings.hostMode === 'child' ? await startChildHost(opts) : await startInProcessHost(opts);
+    } catch (err) {
+      const msg = describeStartError(err, settings);
+      this.log.error(`the exec server failed to start: ${msg}`);
+      this.setState('failed', msg);
+      void vscode.window.showErrorMessage(`Exec Server failed to start: ${msg}`, 'Show Log', 'Open Settings', 'Retry').then((pick) => {
+        if (pick === 'Show Log') this.log.show();
+        else if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'execServer');
+        else if (pick === 'Retry') void this.start();
+      });
+      return;
+    }
+    this.host = host;
+    this._startedAt = new Date();
+    host.onDidExit((reason) => void this.enqueue(() => this.onHostExit(host, reason)));
+    try {
+      await this.model.attach(host.observer);
+    } catch (err) {
+      this.log.error(`could not read the server's processes: ${(err as Error).message}`);
+    }
+    try {
+      await this.writeDiscovery(host);
+    } catch (err) {
+      this.log.error(`could not write the discovery file in ${discoveryDir()}: ${(err as Error).message}`);
+      void vscode.window.showWarningMessage(`Exec Server is running, but its discovery file could not be written: ${(err as Error).message}`);
+    }
+    this.terminalEnv.apply(host.url, host.port, host.token, settings.codexTerminalIntegration);
+    const pty = nodePtyStatus();
+    if (!pty.ok) this.log.warn(`${pty.error} — PTY processes will fail, pipe processes work`);
+    this.log.info(`exec server listening on ${host.url} (${host.mode}); discovery file ${this._discoveryFile ?? '(none)'}`);
+    this.setState('running');
+  }
+
+  private async writeDiscovery(host: ServerHost): Promise<void> {
+    const removed = await cleanStaleDiscoveryFiles();
+    if (removed.length) this.log.info(`removed ${removed.length} stale discovery file(s): ${removed.join(', ')}`);
+    this._discoveryFile = await writeDiscoveryFile({
+      url: host.url,
+      port: host.port,
+      token: host.token,
+      pid: process.pid,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      appName: vscode.env.appName,
+      protocolVersion: PROTOCOL_VERSION,
+      startedAt: (this._startedAt ?? new Date()).toISOString(),
+      hostMode: host.mode,
+    });
+  }
+
+  private async doStop(): Promise<void> {
+    const host = this.host;
+    if (!host) {
+      if (this._state === 'failed') this.setState('stopped');
+      return;
+    }
+    this.setState('stopping');
+    this.log.info('stopping the exec server (terminating every managed process)');
+    this.terminalEnv.clear();
+    this.removeDiscoverySync();
+    try {
+      await host.stop();
+    } catch (err) {
+      this.log.error(`error while stopping the server: ${(err as Error).message}`);
+    }
+    this.host = undefined;
+    this.model.detach();
+    this.log.info('exec server stopped');
+    this.setState('stopped');
+  }
+
+  private async onHostExit(host: ServerHost, reason: string): Promise<void> {
+    if (this.host !== host) return; // a deliberate stop
+    this.host = undefined;
+    this.terminalEnv.clear();
+    this.removeDiscoverySync();
+    this.model.detach();
+    this.log.error(`the exec server stopped unexpectedly: ${reason}`);
+    this.setState('failed', `stopped unexpectedly: ${reason}`);
+    void vscode.window.showErrorMessage(`Exec Server stopped unexpectedly: ${reason}`, 'Restart', 'Show Log').then((pick) => {
+      if (pick === 'Restart') void this.start();
+      else if (pick === 'Show Log') this.log.show();
+    });
+  }
+
+  private removeDiscoverySync(): void {
+    if (this._discoveryFile) removeDiscoveryFileSync(this._discoveryFile);
+    this._discoveryFile = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    process.off('exit', this.exitHook);
+    this.stateEmitter.dispose();
+  }
+}
+
+function describeStartError(err: unknown, s: Settings): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') return `port ${s.port} on ${s.host} is already in use (setting execServer.port; 0 picks a free port)`;
+  if (e?.code === 'EADDRNOTAVAIL') return `cannot listen on ${s.host} (setting execServer.host)`;
+  if (e?.code === 'EACCES') return `not allowed to listen on ${s.host}:${s.port}`;
+  return e?.message ?? String(err);
+}
+
+/** node-pty: our own build first (nodePtyLoader), then the copy VS Code itself ships. */
+function registerNodePtyFallbacks(log: vscode.LogOutputChannel): void {
+  const root = vscode.env.appRoot;
+  if (!root) return;
+  for (const dir of ['node_modules', 'node_modules.asar', 'node_modules.asar.unpacked']) {
+    addNodePtyFallback(path.join(root, dir, 'node-pty'));
+  }
+  log.debug(`node-pty fallbacks registered under ${root}`);
+}

@@ -1,0 +1,21 @@
+// Entry point loaded by VS Code's extension host (extensionTestsPath): runs the mocha suite
+// in this folder and reports `RESULT <passed> <failed>` for the runner.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha = require('mocha');
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  for (const f of fs.readdirSync(__dirname).sort()) if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
+  return new Promise((resolve, reject) => {
+    let passed = 0;
+    let failed = 0;
+    const runner = mocha.run(() => {
+      console.log(`RESULT ${passed} ${failed}`);
+      if (failed > 0) reject(new Error(`${failed} test(s) failed`));
+      else resolve();
+    });
+    runner.on('pass', () => passed++);
+    runner.on('fail', () => failed++);
+  });
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// UI test (Playwright + Debian chromium against the real VS Code 1.100.3 workbench of code-server):
+// an agent (a WebSocket client run from here, found through the discovery file) starts processes;
+// the Exec Server sidebar shows them; clicking the inline "Terminate" action of the long `sleep`
+// ends it (checked in /proc); a screenshot of the view goes to test-results/. Closing the tab
+// deactivates the extension: no discovery file and no process may be left.
+//
+//   node test/vscode/ui/sidebar.ui.mjs [--results-dir test-results]
+// Prints one line `N passed, N failed`; exit code 0 only when all checks passed.
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const require = createRequire(join(repo, 'package.json'));
+const { ExecClient } = require(join(repo, 'out/src/client/client.js'));
+const { values: opt } = parseArgs({ options: { 'results-dir': { type: 'string' } } });
+const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
+mkdirSync(resultsDir, { recursive: true });
+
+const t0 = Date.now();
+const stamp = () => `[ui +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Poll with an overall bound (a hang guard, not a timed assertion). */
+async function waitFor(what, f, boundMs = 60_000) {
+  const end = Date.now() + boundMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
+    await sleep(100);
+  }
+}
+const procStat = (pid) => {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], pgid: Number(f[2]) };
+  } catch { return null; }
+};
+const groupMembers = (pgid) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)
+  .filter((pid) => { const s = procStat(pid); return s && s.pgid === pgid && s.state !== 'Z'; });
+
+let passed = 0, failed = 0;
+async function check(name, f) {
+  try {
+    await f();
+    passed++;
+    console.log(`${stamp()} ✔ ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
+    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { counted: true });
+  }
+}
+
+const runtimeDir = mkdtempSync(join(tmpdir(), 'exec-ui-rt-'));
+chmodSync(runtimeDir, 0o700);
+const discovery = join(runtimeDir, 'exec-server-vscode');
+const workspace = mkdtempSync(join(tmpdir(), 'exec-ui-ws-'));
+writeFileSync(join(workspace, 'README.md'), '# demo workspace\n');
+const agentPids = [];
+let server, browser, client;
+try {
+  server = await startCodeServer({ workspaceFolder: workspace, env: { XDG_RUNTIME_DIR: runtimeDir } });
+  browser = await launchBrowser({ viewport: { width: 1280, height: 800 } });
+  const { page } = browser;
+  page.on('dialog', (d) => d.accept().catch(() => {}));
+  await page.goto(workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  console.log(`${stamp()} workbench loading (code-server pid ${server.pid})`);
+
+  let info;
+  await check('the extension advertises its server in a 0600 discovery file', async () => {
+    const name = await waitFor('discovery file', () => existsSync(discovery) && readdirSync(discovery).find((n) => /^server-\d+-\d+\.json$/.test(n)));
+    const mode = statSync(join(discovery, name)).mode & 0o777;
+    if (mode !== 0o600) throw new Error(`mode ${mode.toString(8)}`);
+    info = JSON.parse(readFileSync(join(discovery, name), 'utf8'));
+    if (!info.url || !info.token) throw new Error(`bad discovery file ${JSON.stringify(Object.keys(info))}`);
+  });
+
+  // The "agent": a plain WebSocket client that found the server through the discovery file.
+  client = await ExecClient.connectWebSocket(info.url, { token: info.token, clientName: 'demo-agent', resumeSessionId: null });
+  const ok = await client.run(['bash', '-lc', 'echo "all 12 tests passed"'], { processId: 'unit-tests' });
+  const bad = await client.run(['bash', '-lc', 'ls /nonexistent'], { processId: 'ls-missing' });
+  const build = await client.start({ processId: 'watch', argv: ['bash', '-lc', 'echo watching src/; sleep 900'], tty: true,
+    metadata: { threadId: 'thr_demo', toolCallId: 'call_42' } });
+  const target = await client.start({ processId: 'sleeper', argv: ['sleep', '600'] });
+  agentPids.push(ok.pid, bad.pid, build.pid, target.pid);
+  console.log(`${stamp()} agent started sleep 600 as pid ${target.pid}`);
+
+  await check('the sidebar lists the agent\'s processes', async () => {
+    await page.locator('.part.activitybar').getByRole('tab', { name: 'Exec Server' }).first().click({ timeout: 60_000 });
+    const sidebar = page.locator('.part.sidebar');
+    await sidebar.locator('.monaco-list-row', { hasText: 'demo-agent' }).first().waitFor({ timeout: 30_000 });
+    await sidebar.locator('.monaco-list-row', { hasText: 'sleep 600' }).first().waitFor({ timeout: 30_000 });
+    await sidebar.locator('.monaco-list-row', { hasText: 'echo watching src/; sleep 900' }).first().waitFor({ timeout: 30_000 });
+    await sidebar.locator('.monaco-list-row', { hasText: 'exit 2' }).first().waitFor({ timeout: 30_000 });
+  });
+
+  await check('the status bar shows the port and the running count', async () => {
+    await page.locator('.statusbar-item', { hasText: `Exec :${info.port} · 2` }).first().waitFor({ timeout: 30_000 });
+  });
+
+  // Widen the sidebar (drag its sash) so the descriptions are readable in the screenshot.
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (box) {
+    await page.mouse.move(box.x + box.width + 1, box.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width + 200, box.y + 300, { steps: 5 });
+    await page.mouse.up();
+  }
+  await page.waitForTimeout(300); // let the tree finish painting (icons) before the picture
+  await page.locator('.part.sidebar').screenshot({ path: join(resultsDir, 'exec-server-sidebar-before.png') });
+
+  await check('clicking the inline Terminate action ends the process (and its group)', async () => {
+    const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'sleep 600' }).first();
+    await row.hover();
+    await row.getByRole('button', { name: 'Terminate' }).click({ timeout: 15_000 });
+    await waitFor(`pid ${target.pid} gone`, () => groupMembers(target.pid).length === 0, 30_000);
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'sleep 600' }).filter({ hasText: 'killed' }).first().waitFor({ timeout: 30_000 });
+  });
+
+  await page.locator('.statusbar-item', { hasText: `Exec :${info.port} · 1` }).first().waitFor({ timeout: 30_000 }).catch(() => {});
+  // A process's tooltip (argv, cwd, pid, output, PTY/pipes, codex metadata).
+  const watchRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'echo watching src/' }).first();
+  const rb = await watchRow.boundingBox();
+  if (rb) { await page.mouse.move(rb.x + 60, rb.y + rb.height / 2, { steps: 4 }); await page.mouse.move(rb.x + 64, rb.y + rb.height / 2, { steps: 2 }); }
+  await page.getByText('thr_demo').first().waitFor({ timeout: 10_000 })
+    .then(() => page.screenshot({ path: join(resultsDir, 'exec-server-tooltip.png'), clip: { x: 0, y: 0, width: 900, height: 420 } }))
+    .catch((e) => console.log(`${stamp()} (tooltip screenshot skipped: ${e.message})`));
+  await page.mouse.move(900, 700);
+  await page.waitForTimeout(500);
+  await page.locator('.part.sidebar').screenshot({ path: join(resultsDir, 'exec-server-sidebar.png') });
+  await page.screenshot({ path: join(resultsDir, 'exec-server-window.png') });
+  console.log(`${stamp()} screenshots in ${resultsDir}`);
+
+  client.close();
+  client = undefined;
+  // Closing the tab with unload handlers deactivates the extension (see the runner README).
+  await page.close({ runBeforeUnload: true }).catch(() => {});
+  await check('after the window closes: no discovery file and no process of the agent is left', async () => {
+    await waitFor('discovery file removed', () => readdirSync(discovery).filter((n) => n.endsWith('.json')).length === 0, 30_000);
+    await waitFor('agent processes gone', () => agentPids.every((pid) => groupMembers(pid).length === 0), 30_000);
+  });
+} catch (e) {
+  if (!e?.counted) failed++; // an error outside a check (setup) is a failure too
+  console.error(`${stamp()} FAILED: ${e?.message ?? e}`);
+  if (browser && !browser.page.isClosed()) {
+    await browser.page.screenshot({ path: join(resultsDir, 'exec-server-ui-failure.png') }).catch(() => {});
+  }
+} finally {
+  client?.close();
+  await browser?.close();
+  await server?.stop();
+  rmSync(runtimeDir, { recursive: true, force: true });
+  rmSync(workspace, { recursive: true, force: true });
+}
+console.log(`${stamp()} done`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
