@@ -68,3 +68,27 @@ export function encodeNotification(method: string, params: object): string {
   }
   return JSON.stringify({ method, params });
 }
+
+/**
+ * A `process/output` notification as the bytes of a UTF-8 text frame: the base64 of the chunk
+ * is written straight into the frame (one copy; no concatenated string to flatten and no
+ * string-to-bytes conversion by the socket). `alloc` may hand out a reused buffer at least
+ * `n` bytes long; the frame is its first bytes.
+ */
+export function encodeOutputFrame(
+  processId: string,
+  seq: number,
+  stream: string,
+  data: Buffer,
+  alloc: (n: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
+  const head = `{"method":"process/output","params":{"processId":${JSON.stringify(processId)},"seq":${seq},"stream":"${stream}","chunk":"`;
+  const headLen = Buffer.byteLength(head);
+  const b64Len = Math.ceil(data.length / 3) * 4;
+  const size = headLen + b64Len + 3;
+  const frame = alloc(size);
+  frame.write(head, 0, headLen, 'utf8');
+  frame.write(data.toString('base64'), headLen, b64Len, 'latin1');
+  frame.write('"}}', headLen + b64Len, 3, 'latin1');
+  return frame.length === size ? frame : frame.subarray(0, size);
+}

@@ -152,6 +152,7 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
   let exited = false;
   let stdinOpen = true;
   let pausePoll: NodeJS.Timeout | undefined;
+  let reaped = false;
   term.onData((d: string | Buffer) => events.data('pty', typeof d === 'string' ? Buffer.from(d) : d));
   term.onExit(({ exitCode, signal }) => {
     exited = true;
@@ -179,11 +180,19 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
     },
     resize: (cols, rows) => term.resize(cols, rows),
     pause: () => {
-      term.pause();
       // node-pty destroys the PTY 200 ms after the child is reaped, dropping anything
-      // still unread; while paused, watch for that and drain in time.
+      // still unread: once the child is gone, never pause again (what is left is at most
+      // the PTY's buffer); while paused, watch for that and drain in time.
+      if (reaped || !isAlive(term.pid)) {
+        reaped = true;
+        return;
+      }
+      term.pause();
       pausePoll ??= setInterval(() => {
-        if (!isAlive(term.pid)) resume();
+        if (!isAlive(term.pid)) {
+          reaped = true;
+          resume();
+        }
       }, 50);
     },
     resume,

@@ -11,6 +11,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { toWireError } from '../protocol/errors';
 import { decodeMessage, encodeError, encodeNotification } from '../protocol/jsonrpc';
+import { Method } from '../protocol/methods';
 import type { ClientChannel } from '../server/clientChannel';
 import { ProtocolViolation } from '../server/connectionHandler';
 import type { ExecServer } from '../server/execServer';
@@ -18,6 +19,8 @@ import type { ExecServer } from '../server/execServer';
 /** A message-framed byte pipe to one peer (a WebSocket, a line-delimited stream). */
 export interface FramedPeer {
   send(text: string): void;
+  /** Optional: encode and send a process/output notification itself (e.g. into pooled frame buffers). */
+  sendOutput?(processId: string, seq: number, stream: string, data: Buffer): void;
   close(code: number, reason: string): void;
   readonly congested: boolean;
   onceDrained(cb: () => void): void;
@@ -57,7 +60,14 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
  */
 export function serveConnection(server: ExecServer, peer: FramedPeer): { receive(text: string): void; closed(): void } {
   const channel: ClientChannel = {
-    notify: (method, params) => peer.send(encodeNotification(method, params)),
+    notify: (method, params) => {
+      const p = params as { processId: string; seq: number; stream: string; chunk: unknown };
+      if (method === Method.processOutput && peer.sendOutput && Buffer.isBuffer(p.chunk)) {
+        peer.sendOutput(p.processId, p.seq, p.stream, p.chunk);
+      } else {
+        peer.send(encodeNotification(method, params));
+      }
+    },
     get congested() {
       return peer.congested;
     },

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ExecServer } from '../server/execServer';
+import { encodeOutputFrame } from '../protocol/jsonrpc';
 import { checkUpgrade, isLoopbackHost } from './auth';
 import { CloseCode, serveConnection } from './rpcEndpoint';
 
@@ -26,6 +27,22 @@ export interface WebSocketListener {
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/**
+ * Reused buffers for output frames (a 64 KiB chunk is ~87 KiB of frame). A frame is released
+ * once the socket has taken it; without reuse, frames queued behind a slow client live long
+ * enough to be promoted and pile up as dead external memory until a full GC.
+ */
+const framePool = (() => {
+  const SLAB = 96 * 1024;
+  const free: Buffer[] = [];
+  return {
+    acquire: (n: number): Buffer => (n > SLAB ? Buffer.allocUnsafeSlow(n) : (free.pop() ?? Buffer.allocUnsafeSlow(SLAB))),
+    release: (b: Buffer): void => {
+      if (b.length === SLAB && free.length < 64) free.push(b);
+    },
+  };
+})();
 
 /** The WebSocket transport: `/` upgrades (after the checks in auth.ts), `/readyz` answers 200. */
 export async function listenWebSocket(server: ExecServer, opts: WebSocketListenOptions): Promise<WebSocketListener> {
@@ -68,6 +85,12 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
     const conn = serveConnection(server, {
       send: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(text);
+      },
+      sendOutput: (processId, seq, stream, data) => {
+        if (ws.readyState !== ws.OPEN) return;
+        let slab: Buffer | undefined;
+        const frame = encodeOutputFrame(processId, seq, stream, data, (n) => (slab = framePool.acquire(n)));
+        ws.send(frame, { binary: false }, () => framePool.release(slab!));
       },
       close: (code, reason) => ws.close(code, reason.slice(0, 120)),
       get congested() {

@@ -72,7 +72,13 @@ test('seq: output seqs strictly increase from 1, then exited = last+1, closed = 
 
 test('process/read: afterSeq is exclusive, maxBytes cuts but returns at least one chunk, nextSeq', async () => {
   const id = fresh('read');
-  await start(startParams(id, ['sh', '-c', 'echo one; sleep 0.1; echo two; sleep 0.1; echo three; sleep 0.05']));
+  // Lock-step through stdin, so each line is its own chunk however loaded the machine is.
+  await start(startParams(id, ['sh', '-c', 'while read -r l; do echo "$l"; done'], { pipeStdin: true }));
+  for (const word of ['one', 'two', 'three']) {
+    await ws.result('process/write', { processId: id, chunk: Buffer.from(`${word}\n`).toString('base64') });
+    await ws.waitOutput(id, `${word}\n`);
+  }
+  await ws.result('process/closeStdin', { processId: id });
   await ws.waitClosedNotification(id);
   const all = await ws.result('process/read', { processId: id, afterSeq: 0 });
   assert.deepEqual(all.chunks.map((c: any) => unb64(c.chunk)), ['one\n', 'two\n', 'three\n']);
