@@ -104,6 +104,13 @@ export function serveConnection(server: ExecServer, peer: FramedPeer): { receive
           reader.push({ jsonrpc: '2.0', id: d.id, method: d.method, params: d.params } as Message);
           break;
         case 'notification':
+          // vscode-jsonrpc consumes `$/…` notifications itself ($/cancelRequest, $/progress,
+          // $/logTrace) without calling onNotification: close here, as for any other
+          // notification but `initialized`.
+          if (d.method.startsWith('$/')) {
+            peer.close(CloseCode.ProtocolError, `unexpected notification \`${d.method}\``);
+            break;
+          }
           reader.push({ jsonrpc: '2.0', method: d.method, params: d.params } as Message);
           break;
         case 'invalid':
