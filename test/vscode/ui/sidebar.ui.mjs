@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
+import { makeStamp, sleep, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
@@ -22,19 +23,7 @@ const { values: opt } = parseArgs({ options: { 'results-dir': { type: 'string' }
 const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 
-const t0 = Date.now();
-const stamp = () => `[ui +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Poll with an overall bound (a hang guard, not a timed assertion). */
-async function waitFor(what, f, boundMs = 60_000) {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
-    await sleep(100);
-  }
-}
+const stamp = makeStamp('ui');
 const procStat = (pid) => {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');

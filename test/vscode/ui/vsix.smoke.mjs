@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeServerEntry, startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
+import { makeStamp, sleep, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
@@ -23,18 +24,7 @@ const { values: opt } = parseArgs({ options: { vsix: { type: 'string' }, 'result
 const vsix = resolve(opt.vsix ?? join(repo, 'exec-server-vscode.vsix'));
 const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
-const t0 = Date.now();
-const stamp = () => `[vsix +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(what, f, boundMs = 60_000) {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
-    await sleep(100);
-  }
-}
+const stamp = makeStamp('vsix');
 const alive = (pid) => { try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 
 let passed = 0, failed = 0;

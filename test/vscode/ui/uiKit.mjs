@@ -1,0 +1,20 @@
+// Small helpers shared by the UI scripts (sidebar.ui.mjs, vsix.smoke.mjs).
+
+/** A log prefix with the seconds since the script started, e.g. `[ui +3.2s]`. */
+export function makeStamp(tag) {
+  const t0 = Date.now();
+  return () => `[${tag} +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll with an overall bound (a hang guard, not a timed assertion). */
+export async function waitFor(what, f, boundMs = 60_000) {
+  const end = Date.now() + boundMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
+    await sleep(100);
+  }
+}
