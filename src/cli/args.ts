@@ -7,6 +7,8 @@ export interface CliOptions {
   sessionTtlMs?: number;
   terminateGraceMs?: number;
   maxFrameBytes?: number;
+  /** WebSocket ping period; 0 disables the heartbeat (see transport/websocket.ts). */
+  heartbeatMs?: number;
   /** Serve the privileged admin protocol on stdin/stdout (requires --listen ws://). */
   adminStdio: boolean;
   /** Orphan-proofing watchdog (default on). */
@@ -34,6 +36,9 @@ Options:
                                (default 80000).
   --terminate-grace-ms N       SIGTERM→SIGKILL grace for process/terminate (default 1000).
   --max-frame-bytes N          Largest accepted message (default 67108864).
+  --heartbeat-ms N             With ws://: ping every connection this often and drop one that
+                               sent nothing since the previous ping (a vanished peer);
+                               0 disables (default 30000).
   --admin-stdio                With ws:// only: also serve the privileged admin protocol
                                (list/watch/terminate every process; not the exec protocol) on
                                stdin/stdout, one JSON-RPC message per line. The first stdout
@@ -79,6 +84,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--session-ttl-ms': o.sessionTtlMs = int(); break;
       case '--terminate-grace-ms': o.terminateGraceMs = int(); break;
       case '--max-frame-bytes': o.maxFrameBytes = int(); break;
+      case '--heartbeat-ms': o.heartbeatMs = int(); break;
       case '--admin-stdio': o.adminStdio = true; break;
       case '--no-watchdog': o.watchdog = false; break;
       case '-h': case '--help': o.help = true; break;

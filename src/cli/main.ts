@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     port: o.listen.port,
     token,
     maxFrameBytes: o.maxFrameBytes,
+    heartbeatMs: o.heartbeatMs,
   });
   stopTransport = () => listener.close();
   if (generated) process.stderr.write(`exec-server: generated token ${token}\n`);

@@ -5,7 +5,7 @@ import { RpcError } from '../protocol/errors';
 import type { ExecServer } from '../server/execServer';
 import { connectInProcess } from '../transport/inProcess';
 import { LineSplitter } from '../transport/lineFraming';
-import { FrameMessageWriter, PushMessageReader } from '../transport/rpcEndpoint';
+import { FrameMessageWriter, PushMessageReader } from './messageAdapters';
 
 /** What the typed client needs from a transport. */
 export interface ClientTransport {
@@ -19,7 +19,7 @@ export interface TransportCallbacks {
   closed(reason: string): void;
 }
 
-/** JSON-RPC over any message-framed channel, through vscode-jsonrpc (same reader/writer as the server). */
+/** JSON-RPC over any message-framed channel, through vscode-jsonrpc. */
 function rpcOverFrames(send: (text: string) => void, close: () => void, cb: TransportCallbacks) {
   const reader = new PushMessageReader();
   const connection = createMessageConnection(reader, new FrameMessageWriter(send));

@@ -1,16 +1,5 @@
-import {
-  AbstractMessageReader,
-  AbstractMessageWriter,
-  createMessageConnection,
-  Disposable,
-  ResponseError,
-  type DataCallback,
-  type Message,
-  type MessageReader,
-  type MessageWriter,
-} from 'vscode-jsonrpc/node';
 import { toWireError } from '../protocol/errors';
-import { decodeMessage, encodeError, encodeNotification } from '../protocol/jsonrpc';
+import { decodeMessage, encodeError, encodeNotification, encodeResponse, type RequestId } from '../protocol/jsonrpc';
 import { Method } from '../protocol/methods';
 import type { ClientChannel } from '../server/clientChannel';
 import { ProtocolViolation } from '../server/connectionHandler';
@@ -29,34 +18,10 @@ export interface FramedPeer {
 /** Close codes (WebSocket numbering; stdio transports just end the stream). */
 export const CloseCode = { ProtocolError: 1002, MessageTooBig: 1009, GoingAway: 1001 } as const;
 
-/** Feeds already-decoded messages to vscode-jsonrpc: framing and validation happen before. */
-export class PushMessageReader extends AbstractMessageReader implements MessageReader {
-  private callback: DataCallback | undefined;
-  listen(callback: DataCallback): Disposable {
-    this.callback = callback;
-    return Disposable.create(() => (this.callback = undefined));
-  }
-  push(message: Message): void {
-    this.callback?.(message);
-  }
-}
-
-/** Writes vscode-jsonrpc's messages as frames, without `"jsonrpc"` (the seed's wire form). */
-export class FrameMessageWriter extends AbstractMessageWriter implements MessageWriter {
-  constructor(private readonly send: (text: string) => void) {
-    super();
-  }
-  async write(message: Message): Promise<void> {
-    const { jsonrpc: _omit, ...rest } = message as Message & Record<string, unknown>;
-    this.send(JSON.stringify(rest));
-  }
-  end(): void {}
-}
-
 /**
  * Serve one connection over a framed peer: our decoder rejects what is not JSON-RPC with a
- * precise error (and keeps serving), vscode-jsonrpc dispatches requests concurrently (a
- * long-polling read never blocks other requests), output notifications bypass it.
+ * precise error (and keeps serving), requests go straight to the connection's handler and
+ * output notifications are encoded by the transport itself when it can (pooled frames).
  */
 export function serveConnection(server: ExecServer, peer: FramedPeer): { receive(text: string): void; closed(): void } {
   const channel: ClientChannel = {
@@ -75,43 +40,31 @@ export function serveConnection(server: ExecServer, peer: FramedPeer): { receive
     close: (code, reason) => peer.close(code, reason),
   };
   const handler = server.connect(channel);
-  const reader = new PushMessageReader();
-  const connection = createMessageConnection(reader, new FrameMessageWriter((t) => peer.send(t)));
-  connection.onRequest(async (method, params) => {
-    try {
-      return await handler.handleRequest(method, params);
-    } catch (err) {
-      const w = toWireError(err);
-      throw new ResponseError(w.code, w.message, w.data);
-    }
-  });
-  connection.onNotification((method) => {
-    try {
-      handler.handleNotification(method);
-    } catch (err) {
-      const reason = err instanceof ProtocolViolation ? err.message : String(err);
-      peer.close(CloseCode.ProtocolError, reason);
-    }
-  });
-  connection.listen();
   let open = true;
+  // Requests are dispatched as they arrive, each on its own promise: a long-polling read
+  // never blocks other requests, and no scheduler hop (setImmediate, a writer queue) sits
+  // between a process/write and the child, which the round-trip latency would pay for.
+  const dispatch = (id: RequestId, method: string, params: unknown) => {
+    handler.handleRequest(method, params).then(
+      (result) => open && peer.send(encodeResponse(id, result)),
+      (err: unknown) => open && peer.send(encodeError(id, toWireError(err))),
+    );
+  };
   return {
     receive(text: string) {
       if (!open) return;
       const d = decodeMessage(text);
       switch (d.kind) {
         case 'request':
-          reader.push({ jsonrpc: '2.0', id: d.id, method: d.method, params: d.params } as Message);
+          dispatch(d.id, d.method, d.params);
           break;
         case 'notification':
-          // vscode-jsonrpc consumes `$/…` notifications itself ($/cancelRequest, $/progress,
-          // $/logTrace) without calling onNotification: close here, as for any other
-          // notification but `initialized`.
-          if (d.method.startsWith('$/')) {
-            peer.close(CloseCode.ProtocolError, `unexpected notification \`${d.method}\``);
-            break;
+          try {
+            handler.handleNotification(d.method);
+          } catch (err) {
+            // Only `initialized` exists (`$/cancelRequest` and the like included): close.
+            peer.close(CloseCode.ProtocolError, err instanceof ProtocolViolation ? err.message : String(err));
           }
-          reader.push({ jsonrpc: '2.0', method: d.method, params: d.params } as Message);
           break;
         case 'invalid':
           peer.send(encodeError(d.id, { code: d.code, message: d.message }));
@@ -125,7 +78,6 @@ export function serveConnection(server: ExecServer, peer: FramedPeer): { receive
       if (!open) return;
       open = false;
       handler.dispose();
-      connection.dispose();
     },
   };
 }

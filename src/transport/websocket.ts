@@ -15,6 +15,11 @@ export interface WebSocketListenOptions {
   maxFrameBytes?: number;
   /** Unsent bytes per connection above which its processes are paused. */
   highWaterMarkBytes?: number;
+  /**
+   * Ping every connection this often; one that sent nothing at all (no pong, no frame)
+   * between two pings is cut. 0 turns the heartbeat off. Default 30 s.
+   */
+  heartbeatMs?: number;
 }
 
 export interface WebSocketListener {
@@ -27,6 +32,7 @@ export interface WebSocketListener {
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
+export const DEFAULT_HEARTBEAT_MS = 30_000;
 
 /**
  * Reused buffers for output frames (a 64 KiB chunk is ~87 KiB of frame). A frame is released
@@ -65,6 +71,7 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
   http1.on('connection', (s: Socket) => s.setNoDelay(true));
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
   const sockets = new Set<WebSocket>();
+  const heartbeat = startHeartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   let port = 0;
 
   http1.on('upgrade', (req, socket: Socket, head) => {
@@ -82,6 +89,7 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
 
   function attach(ws: WebSocket, socket: Socket): void {
     sockets.add(ws);
+    heartbeat.watch(ws, socket);
     const conn = serveConnection(server, {
       send: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(text);
@@ -111,6 +119,7 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
     ws.on('error', () => undefined); // e.g. 1009 on an oversized frame: ws closes it itself
     ws.on('close', () => {
       sockets.delete(ws);
+      heartbeat.forget(ws);
       conn.closed();
     });
   }
@@ -132,6 +141,7 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
       return sockets.size;
     },
     close: async () => {
+      heartbeat.stop();
       const closing = new Promise<void>((r) => http1.close(() => r()));
       for (const ws of sockets) ws.close(CloseCode.GoingAway, 'server shutting down');
       // Give peers a moment to answer the close frame, then cut whoever did not.
@@ -140,5 +150,49 @@ export async function listenWebSocket(server: ExecServer, opts: WebSocketListenO
       http1.closeAllConnections();
       await closing;
     },
+  };
+}
+
+/**
+ * Half-open connections: a peer that vanished without a close frame (a crashed machine, a
+ * dropped NAT mapping, a frozen process) would otherwise hold its session and processes
+ * forever, because TCP alone never notices an idle dead peer. Every `periodMs` each
+ * connection is pinged; one from which not a single byte arrived since the previous ping
+ * (a pong, a request, a ping of its own, part of a frame: anything proves it is there) is
+ * terminated, which runs the normal disconnect path (seed session: processes terminated;
+ * resumable session: detached for its TTL).
+ */
+function startHeartbeat(periodMs: number) {
+  const heard = new Map<WebSocket, boolean>();
+  let lastTick = Date.now();
+  const timer =
+    periodMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          // A late tick means our own event loop was blocked: the pongs may be sitting unread
+          // in the kernel, so judge nobody this round, just ping again.
+          const judge = now - lastTick < periodMs * 1.5;
+          lastTick = now;
+          for (const [ws, alive] of heard) {
+            if (judge && !alive) {
+              ws.terminate();
+              continue;
+            }
+            heard.set(ws, false);
+            if (ws.readyState === ws.OPEN) ws.ping();
+          }
+        }, periodMs)
+      : undefined;
+  timer?.unref();
+  return {
+    watch(ws: WebSocket, socket: Socket): void {
+      if (!timer) return;
+      heard.set(ws, true);
+      socket.on('data', () => {
+        if (heard.has(ws)) heard.set(ws, true);
+      });
+    },
+    forget: (ws: WebSocket) => heard.delete(ws),
+    stop: () => clearInterval(timer),
   };
 }
