@@ -2,6 +2,13 @@
 export interface ServerConfig {
   /** Output retained per process for process/read; oldest chunks are evicted first. */
   retainedOutputBytes: number;
+  /**
+   * Output retained by closed processes, server-wide. Their records stay readable for
+   * exitedRetentionMs; past this budget the oldest closed processes give up their output
+   * first (reads then answer `truncated`), so a burst of short noisy commands cannot hold
+   * exitedRetentionMs × their output in memory. Running processes keep their own window.
+   */
+  closedOutputBudgetBytes: number;
   /** How long a detached upstream session (and its processes) waits for a resume. */
   sessionTtlMs: number;
   /** process/terminate: SIGTERM to the group, then SIGKILL after this long. */
@@ -18,6 +25,7 @@ export interface ServerConfig {
 
 export const DEFAULT_CONFIG: ServerConfig = {
   retainedOutputBytes: 1024 * 1024,
+  closedOutputBudgetBytes: 64 * 1024 * 1024,
   sessionTtlMs: 80_000,
   terminateGraceMs: 1_000,
   closeWaitMs: 2_000,

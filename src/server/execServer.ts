@@ -7,6 +7,7 @@ import { ServerEvents } from './serverEvents';
 import { Session } from './session';
 import { groupAlive } from './processGroup';
 import { GroupWatchdog, type GroupWatchdogOptions } from './groupWatchdog';
+import { ClosedOutputBudget } from './closedOutputBudget';
 
 export interface ExecServerOptions {
   /**
@@ -30,10 +31,15 @@ export class ExecServer {
   private shuttingDown = false;
   /** Kills our process groups if this process dies without shutting down; null when disabled. */
   readonly watchdog: GroupWatchdog | null;
+  /** Server-wide bound on the output closed processes keep readable. */
+  readonly closedOutput: ClosedOutputBudget;
 
   constructor(config: Partial<ServerConfig> = {}, options: ExecServerOptions = {}) {
     this.config = resolveConfig(config);
     this.watchdog = this.startWatchdog(options.watchdog ?? true);
+    this.closedOutput = new ClosedOutputBudget(this.config.closedOutputBudgetBytes);
+    this.events.on('processClosed', (p) => this.closedOutput.closed(p));
+    this.events.on('processRemoved', (p) => this.closedOutput.removed(p));
     // An ended session is kept only while it still has process records to show.
     this.events.on('processRemoved', () => {
       for (const s of this.endedSessions) if (s.processes.size === 0) this.endedSessions.delete(s);

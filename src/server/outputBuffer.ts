@@ -72,6 +72,16 @@ export class OutputBuffer {
     }
   }
 
+  /** Drop everything retained (readers see `truncated`); later pushes start a fresh window. */
+  release(): void {
+    for (let i = this.head; i < this.slots.length; i++) this.evictedThrough = this.slots[i]!.seq;
+    this.slots = [];
+    this.head = 0;
+    this.bytes = 0;
+    this.tail = 0;
+    this.ring = Buffer.alloc(0);
+  }
+
   /** Chunks with seq > afterSeq, at most maxBytes in total but always at least one. */
   read(afterSeq: number, maxBytes: number): ReadSlice {
     const out: RetainedChunk[] = [];

@@ -58,3 +58,29 @@ test('a single chunk larger than the cap is kept (the newest chunk always is)', 
   assert.ok(last.length > 0 && last.every((b) => b === 0x78));
   client.close();
 });
+
+test('closed processes share one output budget: the first to close give theirs up first', async () => {
+  const small = new ExecServer({ retainedOutputBytes: 10_000, closedOutputBudgetBytes: 2_500 });
+  guard.onCleanup(() => small.shutdown());
+  const client = await ExecClient.connectInProcess(small);
+  const live = new Map<string, number>();
+  client.on('output', (e) => live.set(e.processId, (live.get(e.processId) ?? 0) + e.data.length));
+  for (let i = 0; i < 5; i++) {
+    const id = `p${i}`;
+    const s = await client.start({ processId: id, argv: ['sh', '-c', 'head -c 1000 /dev/zero | tr "\\0" y'], env: { PATH: process.env.PATH! } });
+    guard.trackGroup(s.pid);
+    await client.wait(id, 30_000);
+  }
+  const retained: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    assert.equal(live.get(`p${i}`), 1000, 'live notifications carried every byte');
+    const r = await client.read(`p${i}`, { afterSeq: 0 });
+    retained.push(r.chunks.reduce((n, c) => n + Buffer.from(c.chunk, 'base64').length, 0));
+    assert.equal(r.truncated, retained[i] < 1000, `p${i}: truncated is reported exactly when output was given up`);
+    assert.equal(r.exitCode, 0, 'the record itself (exit status) is kept');
+  }
+  assert.deepEqual(retained, [0, 0, 0, 1000, 1000], 'the three oldest gave up their output, the newest two kept all of it');
+  assert.equal(small.closedOutput.retainedBytes, 2000);
+  client.close();
+  await small.shutdown();
+});
