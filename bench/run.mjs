@@ -75,7 +75,10 @@ try {
 } catch (err) {
   console.error(`bench: codex unavailable (${err.message.split('\n')[0]}); continuing without it`);
 }
-const targets = ['ours', 'baseline', ...(codexBin ? ['codex'] : [])];
+// `floor` is the cheapest Node + ws exec server (bench/lib/floorServer.mjs): what a server in
+// this runtime cannot go below, measured with the same client. Only for the raw workloads.
+const targets = ['ours', 'baseline', 'floor', ...(codexBin ? ['codex'] : [])];
+const FLOOR_WORKLOADS = new Set(['pipe', 'pty', 'rtt:pty', 'rtt:pipe']);
 
 // ---------- running ----------
 
@@ -86,15 +89,16 @@ const results = {};
 async function section(name, reps, run) {
   if (!wants(name.split(':')[0])) return;
   log(`— ${name}`);
-  const out = (results[name] = { ours: [], baseline: [], codex: [] });
+  const out = (results[name] = { ours: [], baseline: [], floor: [], codex: [] });
+  const kinds = targets.filter((k) => k !== 'floor' || FLOOR_WORKLOADS.has(name));
   const servers = {};
   try {
-    for (const kind of targets) {
+    for (const kind of kinds) {
       if (kind === 'baseline') continue;
       servers[kind] = await startServer(kind, { codexBin, cpuProf });
     }
     for (let rep = 0; rep < reps; rep++) {
-      for (const kind of targets) {
+      for (const kind of kinds) {
         try {
           const r = await run(kind, servers[kind]);
           if (r === null) continue; // no baseline for this workload
@@ -165,6 +169,8 @@ function row(name, metric, pick, { unit = '', digits = 0, baselineName = 'Node',
   const o = pick(results[name]?.ours);
   const b = vsBaseline ? pick(results[name]?.baseline) : undefined;
   const c = codexBin ? pick(results[name]?.codex) : undefined;
+  const f = pick(results[name]?.floor);
+  const fv = f?.[metric];
   const ov = o?.[metric];
   const bv = b?.[metric];
   const cv = c?.[metric];
@@ -175,6 +181,8 @@ function row(name, metric, pick, { unit = '', digits = 0, baselineName = 'Node',
     baseline: bv,
     baselineName,
     oursVsBaseline: ratio(ov, bv),
+    floor: fv,
+    oursVsFloor: ratio(ov, fv),
     codex: cv,
     oursVsCodex: ratio(ov, cv),
     target,
@@ -217,7 +225,7 @@ row('stall', 'rssGrowthMB', (l) => l?.map((r) => (r && !r.error ? { ...r, rssGro
 row('stall', 'lost', (l) => l?.[0], { unit: 'bytes', target: '0', check: (o) => [o === 0], vsBaseline: false });
 
 const present = rows.filter((r) => r.result !== 'not run');
-const header = ['workload', 'metric', 'ours', 'baseline', 'ours/base', 'codex', 'ours/codex', 'target', 'result', 'ours wall / CPU', 'codex wall / CPU'];
+const header = ['workload', 'metric', 'ours', 'baseline', 'ours/base', 'floor', 'ours/floor', 'codex', 'ours/codex', 'target', 'result', 'ours wall / CPU', 'codex wall / CPU'];
 const lines = [
   `| ${header.join(' | ')} |`,
   `|${header.map(() => '---').join('|')}|`,
@@ -228,6 +236,8 @@ const lines = [
       fmt(r.ours, r.digits),
       r.baseline === undefined ? '–' : `${fmt(r.baseline, r.digits)} (${r.baselineName})`,
       r.oursVsBaseline === undefined ? '–' : `${fmt(r.oursVsBaseline, 2)}×`,
+      fmt(r.floor, r.digits),
+      r.oursVsFloor === undefined ? '–' : `${fmt(r.oursVsFloor, 2)}×`,
       codexBin ? fmt(r.codex, r.digits) : 'n/a',
       r.oursVsCodex === undefined ? '–' : `${fmt(r.oursVsCodex, 2)}×`,
       r.target || '–',

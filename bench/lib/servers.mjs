@@ -90,7 +90,7 @@ function waitLine(stream, re, timeoutMs, what) {
 }
 
 /**
- * @param {'ours'|'codex'} kind
+ * @param {'ours'|'floor'|'codex'} kind
  * @param {{codexBin?: string, cpuProf?: string}} opts
  */
 export async function startServer(kind, opts = {}) {
@@ -111,6 +111,9 @@ export async function startServer(kind, opts = {}) {
     });
     url = await waitLine(child.stderr, /listening on (ws:\/\/\S+)/, 10_000, 'exec-server');
     headers = { authorization: `Bearer ${token}` };
+  } else if (kind === 'floor') {
+    child = spawn(process.execPath, [join(ROOT, 'bench/lib/floorServer.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    url = await waitLine(child.stderr, /listening on (ws:\/\/\S+)/, 10_000, 'floor server');
   } else {
     child = spawn(opts.codexBin, ['exec-server', '--listen', 'ws://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
     url = await waitLine(child.stdout, /(ws:\/\/\S+)/, 10_000, 'codex exec-server');
