@@ -9,6 +9,7 @@ import { ManagedProcess } from './managedProcess';
 import type { MethodTable } from './methodTable';
 import { checkCwd, resolveProgram } from './programPath';
 import type { Session } from './session';
+import { explainSpawnFailure } from './spawnFailure';
 
 const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
@@ -61,6 +62,8 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
           metadata,
           config,
           events: session,
+        }).catch((err: unknown) => {
+          throw explainSpawnFailure(err, { program: argv[0], file, cwd, tty });
         });
         if (session.ended) p.terminate(); // the client left while we were spawning
         session.add(p);

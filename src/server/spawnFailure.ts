@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import { internalError, RpcError } from '../protocol/errors';
+
+/**
+ * Turns a failed spawn into an error that says what went wrong, in the `Description (os
+ * error N)` form the pre-spawn checks use. The raw errors mislead: libuv reports a cwd that
+ * vanished after our check as `spawn /usr/bin/true ENOENT` (it reads as "no such program"),
+ * an unenterable cwd as `EACCES` on the program, a full fd table as a bare `EMFILE`, and
+ * node-pty says only `forkpty(3) failed.` for any reason. Read-only diagnosis after the
+ * fact: nothing here runs on the success path.
+ */
+export function explainSpawnFailure(err: unknown, ctx: { program: string; file: string; cwd: string; tty: boolean }): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  // An RpcError's `code` is the JSON-RPC code: the errno is then the last word of its message.
+  const errno = (err as { code?: unknown })?.code;
+  const code = typeof errno === 'string' ? errno : /\b(E[A-Z0-9]{2,})\.?$/.exec(message)?.[1];
+  const what = `cannot start \`${ctx.program}\``;
+  switch (code) {
+    case 'EMFILE':
+      return internalError(`Too many open files (os error 24): ${what}: ${fdUsage()}`);
+    case 'ENFILE':
+      return internalError(`Too many open files in system (os error 23): ${what}: the system-wide open-file table is full (fs.file-max)`);
+    case 'EAGAIN':
+      return internalError(
+        `Resource temporarily unavailable (os error 11): ${what}: fork failed, the process limit is reached ` +
+          `(${limitText('Max processes', 'RLIMIT_NPROC')}, which counts every process and thread of this user, ` +
+          'or the system-wide pid/thread limit); wait for processes to finish or terminate some, or raise `ulimit -u`',
+      );
+    case 'ENOMEM':
+      return internalError(`Cannot allocate memory (os error 12): ${what}: the system is out of memory (or of pids/threads)`);
+    case 'ENOENT':
+      if (!isDirectory(ctx.cwd)) {
+        return internalError(`No such file or directory (os error 2): cwd \`${ctx.cwd}\` does not exist (it was removed before \`${ctx.program}\` could start in it)`);
+      }
+      return internalError(`No such file or directory (os error 2): ${what} in cwd \`${ctx.cwd}\`: ${missingInterpreter(ctx.file) ?? 'the cwd was removed while starting, or a file the program needs to load does not exist'}`);
+    case 'EACCES':
+      if (!canEnter(ctx.cwd)) return internalError(`Permission denied (os error 13): ${what}: cwd \`${ctx.cwd}\` cannot be entered (no search permission)`);
+      return err;
+  }
+  if (ctx.tty && /forkpty/.test(message)) {
+    if (atFdLimit()) return internalError(`Too many open files (os error 24): ${what} in a PTY (forkpty failed): ${fdUsage()}`);
+    return internalError(
+      `${message} (forkpty gives no reason; the usual ones are the process limit \`ulimit -u\`, ` +
+        'the open-file limit `ulimit -n`, or no free PTY: /proc/sys/kernel/pty/max)',
+    );
+  }
+  return err instanceof RpcError ? err : internalError(message);
+}
+
+/** "N of M file descriptors in use": reading /proc itself may fail at the limit, which says enough. */
+function fdUsage(): string {
+  const limit = limitText('Max open files', 'RLIMIT_NOFILE');
+  let open: number | undefined;
+  try {
+    open = fs.readdirSync('/proc/self/fd').length - 1; // minus the one readdir used
+  } catch {
+    // EMFILE again: no descriptor left even to look
+  }
+  const usage = open === undefined ? 'every file descriptor is in use' : `${open} file descriptors in use`;
+  return (
+    `the exec server has reached its open-file limit (${usage}; ${limit}); every running process holds ` +
+    'two or three (its output pipes or its PTY) until it ends: wait for processes to finish or terminate some, or raise `ulimit -n` for the server'
+  );
+}
+
+function atFdLimit(): boolean {
+  try {
+    const open = fs.readdirSync('/proc/self/fd').length;
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(readLimits() ?? '')?.[1]);
+    return Number.isFinite(soft) && soft > 0 && open + 8 >= soft; // forkpty needs a few fds at once
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EMFILE';
+  }
+}
+
+/** Limits read when the module loads (while descriptors are free), refreshed when possible. */
+let limitsSnapshot = readLimits();
+function readLimits(): string | undefined {
+  try {
+    return (limitsSnapshot = fs.readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return limitsSnapshot;
+  }
+}
+
+function limitText(row: string, name: string): string {
+  const m = new RegExp(`^${row}\\s+(\\S+)`, 'm').exec(readLimits() ?? '');
+  return m ? `${name} = ${m[1]}` : name;
+}
+
+/** A script whose `#!` interpreter does not exist fails to exec with ENOENT: name the interpreter. */
+function missingInterpreter(file: string): string | undefined {
+  let head: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(256);
+      head = b.subarray(0, fs.readSync(fd, b, 0, 256, 0)).toString('latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const interp = /^#!\s*(\S+)/.exec(head)?.[1];
+  return interp && !fs.existsSync(interp) ? `its interpreter \`${interp}\` (from the #! line of \`${file}\`) does not exist` : undefined;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function canEnter(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
