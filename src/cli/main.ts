@@ -6,6 +6,7 @@ import { ExecServer } from '../server/execServer';
 import { observeInProcess } from '../server/observer';
 import { serveAdminStdio } from '../transport/adminStdio';
 import { serveStdio } from '../transport/stdio';
+import { isLoopbackHost } from '../transport/auth';
 import { listenWebSocket } from '../transport/websocket';
 import { parseArgs, USAGE, type CliOptions } from './args';
 
@@ -75,6 +76,13 @@ async function main(): Promise<void> {
   stopTransport = () => listener.close();
   if (generated) process.stderr.write(`exec-server: generated token ${token}\n`);
   if (token === null) process.stderr.write('exec-server: authentication disabled (--auth none)\n');
+  if (!isLoopbackHost(o.listen.host)) {
+    // Allowed (with a token) because the address was asked for explicitly; say what it means.
+    process.stderr.write(
+      `exec-server: warning: listening on non-loopback address ${o.listen.host}: anyone who can reach this port ` +
+        'and holds the token can run commands as this user, and there is no TLS\n',
+    );
+  }
   process.stderr.write(`exec-server: listening on ${listener.url}\n`);
   if (o.adminStdio) {
     const admin = serveAdminStdio(observeInProcess(server), process.stdin, adminOutput(), {

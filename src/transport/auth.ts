@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 export interface UpgradeVerdict {
   ok: boolean;
@@ -45,11 +46,42 @@ export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
+/**
+ * The Host header must name this listener: DNS rebinding makes a browser send an attacker's
+ * *name* (`evil.example:PORT` resolving to us), never an address literal, so accepted are
+ * `localhost` and the loopback literals, the bound address itself, and, for a wildcard bind
+ * (0.0.0.0, ::), the literal addresses of this machine's interfaces (what a client on the
+ * network types). Any other DNS name is refused, and the port must be ours.
+ */
 function hostAllowed(host: string | undefined, port: number, boundHost: string): boolean {
-  if (!host) return false;
-  const allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  if (!isLoopbackHost(boundHost)) allowed.add(`${isIP(boundHost) === 6 ? `[${boundHost}]` : boundHost}:${port}`);
-  return allowed.has(host.toLowerCase());
+  const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::(\d{1,5}))?$/.exec((host ?? '').toLowerCase());
+  if (!m || (m[3] ?? '80') !== String(port)) return false;
+  const name = m[1] ?? m[2];
+  if (m[1] !== undefined && isIP(name) !== 6) return false;
+  if (name === 'localhost') return true;
+  if (isIP(name) === 0) return false; // any other name: what rebinding would send
+  const addr = canonicalIp(name);
+  if (addr === '127.0.0.1' || addr === '::1' || addr === canonicalIp(boundHost)) return true;
+  return isWildcard(boundHost) && (isWildcard(addr) || localAddresses().has(addr));
+}
+
+function canonicalIp(a: string): string {
+  const bare = a.replace(/^\[|\]$/g, '');
+  return isIP(bare) === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare;
+}
+
+function isWildcard(host: string): boolean {
+  const a = canonicalIp(host);
+  return a === '0.0.0.0' || a === '::';
+}
+
+/** Read on each check: interfaces come and go (DHCP, VPNs); only wildcard binds ask. */
+function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (!i.address.includes('%')) out.add(canonicalIp(i.address));
+  }
+  return out;
 }
 
 export function isLoopbackHost(host: string): boolean {
