@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 
 export interface UpgradeVerdict {
   ok: boolean;
@@ -47,11 +46,13 @@ export function tokensEqual(a: string, b: string): boolean {
 }
 
 /**
- * The Host header must name this listener: DNS rebinding makes a browser send an attacker's
- * *name* (`evil.example:PORT` resolving to us), never an address literal, so accepted are
- * `localhost` and the loopback literals, the bound address itself, and, for a wildcard bind
- * (0.0.0.0, ::), the literal addresses of this machine's interfaces (what a client on the
- * network types). Any other DNS name is refused, and the port must be ours.
+ * The Host header must name this listener, which defeats DNS rebinding: a browser tricked
+ * into connecting here sends the attacker's *name* (`evil.example:PORT`). Accepted: the
+ * loopback names (`localhost`, 127.0.0.1, [::1] in any spelling) and the bound address itself
+ * (127.0.0.5, or 0.0.0.0 / [::] for a wildcard bind), with exactly our port. The machine's
+ * other addresses (a LAN IP) are refused even on a wildcard bind: a deliberate choice that
+ * keeps such a bind usable from this machine only. It is not access control: a network
+ * client can send any Host; the token is what keeps it out.
  */
 function hostAllowed(host: string | undefined, port: number, boundHost: string): boolean {
   const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::(\d{1,5}))?$/.exec((host ?? '').toLowerCase());
@@ -61,8 +62,8 @@ function hostAllowed(host: string | undefined, port: number, boundHost: string):
   if (name === 'localhost') return true;
   if (isIP(name) === 0) return false; // any other name: what rebinding would send
   const addr = canonicalIp(name);
-  if (addr === '127.0.0.1' || addr === '::1' || addr === canonicalIp(boundHost)) return true;
-  return isWildcard(boundHost) && (isWildcard(addr) || localAddresses().has(addr));
+  const bound = canonicalIp(boundHost);
+  return addr === '127.0.0.1' || addr === '::1' || addr === bound || (isWildcard(bound) && isWildcard(addr));
 }
 
 function canonicalIp(a: string): string {
@@ -70,18 +71,8 @@ function canonicalIp(a: string): string {
   return isIP(bare) === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare;
 }
 
-function isWildcard(host: string): boolean {
-  const a = canonicalIp(host);
-  return a === '0.0.0.0' || a === '::';
-}
-
-/** Read on each check: interfaces come and go (DHCP, VPNs); only wildcard binds ask. */
-function localAddresses(): Set<string> {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (!i.address.includes('%')) out.add(canonicalIp(i.address));
-  }
-  return out;
+function isWildcard(addr: string): boolean {
+  return addr === '0.0.0.0' || addr === '::';
 }
 
 export function isLoopbackHost(host: string): boolean {
