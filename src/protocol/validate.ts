@@ -106,7 +106,7 @@ export class Params {
   oneOf<T extends string>(name: string, allowed: readonly T[]): T {
     const v = this.string(name);
     if (!(allowed as readonly string[]).includes(v)) {
-      throw invalidParams(`unknown variant \`${v}\` for \`${name}\`, expected one of ${allowed.map((a) => `\`${a}\``).join(', ')}`);
+      throw invalidParams(`unknown variant \`${clip(v)}\` for \`${name}\`, expected one of ${allowed.map((a) => `\`${a}\``).join(', ')}`);
     }
     return v as T;
   }
@@ -128,11 +128,29 @@ export function decodeBase64(name: string, value: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+/** Longest client-supplied text echoed in an error message. */
+export const MAX_ECHO_CHARS = 80;
+
+/**
+ * A client value as an error message may echo it: at most MAX_ECHO_CHARS characters, then
+ * `…` and the original length. Rejected values can be megabytes (the corpus sends 2 MiB
+ * strings); echoing them whole would multiply the cost of every hostile request.
+ */
+export function clip(s: string, max = MAX_ECHO_CHARS): string {
+  if (s.length <= max) return s;
+  // Do not split a surrogate pair: a lone half would not survive UTF-8 encoding.
+  const cut = /[\uD800-\uDBFF]/.test(s[max - 1]) ? max - 1 : max;
+  return `${s.slice(0, cut)}… (${s.length} chars)`;
+}
+
 export function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'sequence';
   if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') {
+    const shown = clip(v);
+    return shown === v ? `string ${JSON.stringify(v)}` : `string ${JSON.stringify(shown.slice(0, shown.lastIndexOf('…') + 1))} (${v.length} chars)`;
+  }
   if (typeof v === 'object') return 'map';
   return typeof v;
 }
@@ -160,7 +178,7 @@ function checkStringMap(name: string, v: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw wrongType(name, v, 'a map of strings');
   const out: Record<string, string> = Object.create(null);
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof val !== 'string') throw wrongType(`${name}.${k}`, val, 'a string');
+    if (typeof val !== 'string') throw wrongType(`${name}.${clip(k)}`, val, 'a string');
     out[k] = val;
   }
   return out;
