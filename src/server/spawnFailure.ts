@@ -74,7 +74,8 @@ function atFdLimit(): boolean {
 }
 
 /** Limits read when the module loads (while descriptors are free), refreshed when possible. */
-let limitsSnapshot = readLimits();
+let limitsSnapshot: string | undefined;
+readLimits();
 function readLimits(): string | undefined {
   try {
     return (limitsSnapshot = fs.readFileSync('/proc/self/limits', 'utf8'));
