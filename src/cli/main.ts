@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     stopping = true;
     await stopTransport().catch(() => undefined);
     await server.shutdown();
+    if (o.listen.kind === 'stdio') await flushed(process.stdout, STDOUT_FLUSH_MS);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(130));
@@ -94,10 +95,34 @@ async function main(): Promise<void> {
   }
 }
 
+/** How long an exiting stdio server waits for its client to read what is still queued. */
+const STDOUT_FLUSH_MS = 10_000;
+
 /**
- * fd 1 for the admin channel. Node makes process.stdout a *blocking* pipe on Linux, so a
- * parent that stops reading would freeze the whole server; our own socket on fd 1 writes
- * asynchronously and lets the channel see its backlog (and drop output, see adminStdio.ts).
+ * Resolves once everything written to `out` so far has reached the kernel (or it failed, or
+ * `maxMs` passed: a client that never reads must not keep us alive). On POSIX a piped
+ * process.stdout is asynchronous, and process.exit() drops what is still queued: a client
+ * that ended its input right after a large response (a multi-MiB fs/readFile) got a cut line.
+ */
+function flushed(out: Writable, maxMs: number): Promise<void> {
+  if (out.writableLength === 0 || out.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, maxMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    out.once('error', done);
+    // Writes complete in order: the callback of an empty write runs after all earlier ones.
+    out.write('', done);
+  });
+}
+
+/**
+ * fd 1 for the admin channel: our own socket, so the channel sees its backlog (and drops
+ * output, see adminStdio.ts) instead of depending on how Node set up process.stdout (which
+ * is asynchronous for pipes on POSIX, but synchronous for TTYs and files, and for pipes on
+ * Windows).
  */
 function adminOutput(): Writable {
   try {
