@@ -41,7 +41,9 @@ test('a seed client that vanishes (no close, no pongs) is dropped and its proces
   assert.ok(isAlive(pid));
 
   peer.goSilent();
+  const silentAt = Date.now();
   await assertGone(pid, 20_000);
+  console.log(`# FIGURES ${JSON.stringify({ halfOpen: { heartbeatMs: HEARTBEAT_MS, silentToGroupGoneMs: Date.now() - silentAt } })}`);
 
   // The server really hung up on us: pings went unanswered, then the socket was cut (no close
   // frame: terminate, not a close handshake nobody would answer).
