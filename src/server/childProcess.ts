@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { internalError } from '../protocol/errors';
 import type { OutputStream } from '../protocol/types';
 import { loadNodePty } from './nodePtyLoader';
+import { recoverPtyTail } from './ptyTail';
 
 /** What a running child reports; the managed process turns these into seq'd events. */
 export interface ChildEvents {
@@ -154,6 +155,7 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
   let pausePoll: NodeJS.Timeout | undefined;
   let reaped = false;
   term.onData((d: string | Buffer) => events.data('pty', typeof d === 'string' ? Buffer.from(d) : d));
+  recoverPtyTail(term, (d) => events.data('pty', d));
   term.onExit(({ exitCode, signal }) => {
     exited = true;
     if (pausePoll) clearInterval(pausePoll);

@@ -2,9 +2,8 @@
  * Output written just before exit: 20 processes each print 500 numbered lines and exit at
  * once. Over pipes every line must arrive. Over a PTY, node-pty 1.1.0 loses the tail in about
  * half the runs on Linux (reproduced with node-pty alone, without this server; Python's
- * pty.fork reading the master until EIO loses nothing; upstream: microsoft/node-pty#72, #726),
- * so that half is a `todo`: it reports the loss without failing the suite until the PTY path
- * is fixed (src/server/childProcess.ts).
+ * pty.fork reading the master until EIO loses nothing; upstream: microsoft/node-pty#72, #726).
+ * src/server/ptyTail.ts reads the tail back at that spurious EOF; this test keeps it honest.
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -42,6 +41,6 @@ test('pipes: output written right before exit always arrives whole', async () =>
   assert.equal(await truncatedRuns(false), 0);
 });
 
-test('PTY: output written right before exit always arrives whole', { todo: 'node-pty drops the unread tail of a PTY at exit (see the file comment)' }, async () => {
+test('PTY: output written right before exit always arrives whole', async () => {
   assert.equal(await truncatedRuns(true), 0);
 });
