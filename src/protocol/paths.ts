@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { invalidParams } from './errors';
+import { clip } from './validate';
 
 /**
  * Paths on the wire: upstream sends `file://` URIs everywhere, the seed sends absolute
@@ -11,7 +12,7 @@ export function pathFromWire(name: string, value: string): string {
   // A one-letter "scheme" is a Windows drive letter, not a URI.
   if (scheme && scheme.length > 1) {
     if (scheme.toLowerCase() !== 'file') {
-      throw invalidParams(`unsupported path URI scheme \`${scheme}\` in \`${name}\``);
+      throw invalidParams(`unsupported path URI scheme \`${clip(scheme)}\` in \`${name}\``);
     }
     let p: string;
     try {
@@ -22,7 +23,7 @@ export function pathFromWire(name: string, value: string): string {
     return path.normalize(p);
   }
   if (value === '' || !path.isAbsolute(value)) {
-    throw invalidParams(`\`${name}\` must be an absolute path or a file:// URI, got ${JSON.stringify(value)}`);
+    throw invalidParams(`\`${name}\` must be an absolute path or a file:// URI, got ${JSON.stringify(clip(String(value)))}`);
   }
   return path.normalize(value);
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, invalidRequest, RpcError } from '../protocol/errors';
 import { Method, PROTOCOL_VERSION } from '../protocol/methods';
 import type { InitializeResult } from '../protocol/types';
-import { Params } from '../protocol/validate';
+import { clip, Params } from '../protocol/validate';
 import type { ClientChannel } from './clientChannel';
 import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
 import type { ExecServer } from './execServer';
@@ -40,18 +40,18 @@ export class ConnectionHandler {
   async handleRequest(method: string, params: unknown): Promise<unknown> {
     if (method === Method.initialize) return this.initialize(params);
     const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
-    if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${method}\``);
+    if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
     if (this.phase === 'new') throw invalidRequest(`client must call initialize before using ${kind} methods`);
     if (this.phase === 'awaitingInitialized') throw invalidRequest(`client must send initialized before using ${kind} methods`);
     if (this.phase === 'closed') throw invalidRequest('connection is closed');
     const handler = this.methods[method];
-    if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${method}\``);
+    if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
     return handler(params);
   }
 
   /** Notifications: only `initialized` exists; anything else ends the connection. */
   handleNotification(method: string): void {
-    if (method !== Method.initialized) throw new ProtocolViolation(`unexpected notification \`${method}\``);
+    if (method !== Method.initialized) throw new ProtocolViolation(`unexpected notification \`${clip(method)}\``);
     if (this.phase === 'new') throw new ProtocolViolation('`initialized` sent before `initialize`');
     if (this.phase === 'awaitingInitialized') this.phase = 'ready';
     // A repeated `initialized` is harmless and ignored, as upstream does.
@@ -75,9 +75,9 @@ export class ConnectionHandler {
     let session: Session;
     if (resumeId !== undefined) {
       const found = this.server.findSession(resumeId);
-      if (!found) throw invalidRequest(`unknown session id ${resumeId}`);
+      if (!found) throw invalidRequest(`unknown session id ${clip(resumeId)}`);
       if (found.channel) {
-        throw new RpcError(ErrorCode.SessionAttached, `session ${resumeId} is already attached to another connection`);
+        throw new RpcError(ErrorCode.SessionAttached, `session ${clip(resumeId)} is already attached to another connection`);
       }
       session = found;
     } else {

@@ -24,7 +24,7 @@
  */
 import type { EnvPolicy } from '../protocol/types';
 import { invalidParams } from '../protocol/errors';
-import { Params } from '../protocol/validate';
+import { clip, Params } from '../protocol/validate';
 
 const INHERIT_VALUES = ['all', 'core', 'none'] as const;
 
@@ -38,7 +38,7 @@ export function parseEnvPolicy(value: unknown): EnvPolicy | undefined {
   const p = Params.of(value, 'ExecEnvPolicy');
   const inherit = p.string('inherit');
   if (!(INHERIT_VALUES as readonly string[]).includes(inherit)) {
-    throw invalidParams(`unknown variant \`${inherit}\`, expected one of \`all\`, \`core\`, \`none\``);
+    throw invalidParams(`unknown variant \`${clip(String(inherit))}\`, expected one of \`all\`, \`core\`, \`none\``);
   }
   return {
     inherit: inherit as EnvPolicy['inherit'],

@@ -2,7 +2,7 @@ import { invalidParams, invalidRequest } from '../protocol/errors';
 import { Method } from '../protocol/methods';
 import { pathFromWire } from '../protocol/paths';
 import type { ReadResult, SignalName, StartResult, WriteResult } from '../protocol/types';
-import { Params } from '../protocol/validate';
+import { clip, Params } from '../protocol/validate';
 import type { ServerConfig } from './config';
 import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
@@ -23,7 +23,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
   const find = (processId: string) => session.processes.get(processId);
   const mustFind = (processId: string) => {
     const p = find(processId);
-    if (!p) throw invalidRequest(`unknown process id ${processId}`);
+    if (!p) throw invalidRequest(`unknown process id ${clip(processId)}`);
     return p;
   };
 
@@ -48,7 +48,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       }
       const cwd = pathFromWire('cwd', cwdWire);
       if (session.processes.has(processId) || session.starting.has(processId)) {
-        throw invalidRequest(`process ${processId} already exists`);
+        throw invalidRequest(`process ${clip(processId)} already exists`);
       }
       const childEnv = buildChildEnv(envPolicy, env, process.env);
       checkCwd(cwd);
@@ -106,12 +106,12 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const p = find(processId);
       const status = p ? p.write(chunk, writeId) : session.starting.has(processId) ? 'starting' : 'unknownProcess';
       // Seed clients (no writeId) get errors for what upstream reports as a status.
-      if (writeId === undefined && status === 'unknownProcess') throw invalidRequest(`unknown process id ${processId}`);
+      if (writeId === undefined && status === 'unknownProcess') throw invalidRequest(`unknown process id ${clip(processId)}`);
       if (writeId === undefined && status === 'stdinClosed') {
         throw invalidRequest(
           p!.state !== 'running'
-            ? `process ${processId} has exited; its stdin is closed`
-            : `process ${processId} does not accept input (started with tty:false and without pipeStdin, or stdin was closed)`,
+            ? `process ${clip(processId)} has exited; its stdin is closed`
+            : `process ${clip(processId)} does not accept input (started with tty:false and without pipeStdin, or stdin was closed)`,
         );
       }
       return { accepted: status === 'accepted', status };

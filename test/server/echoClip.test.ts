@@ -60,5 +60,23 @@ test('over the wire: 2 MiB rejected values come back as short errors that name t
     assert.ok(r.error.message.length < 200, `${method}: a ${r.error.message.length}-char message`);
   }
   assert.deepEqual((await ws.result('process/list', {})).processes, []);
+});
+
+test('over the wire: long method names, process ids, session ids and paths are clipped too', async () => {
+  const long = 'q'.repeat(5000);
+  const cases: Array<[string, unknown, number, RegExp]> = [
+    [long, {}, -32601, /^method not found: `q{80}… \(5000 chars\)`$/],
+    ['process/write', { processId: long, chunk: '' }, -32600, /^unknown process id q{80}… \(5000 chars\)$/],
+    ['process/start', startParams('d', ['true'], { cwd: long }), -32602, /^`cwd` must be an absolute path or a file:\/\/ URI, got "q{80}… \(5000 chars\)"$/],
+  ];
+  for (const [method, params, code, expected] of cases) {
+    const r = await ws.call(method, params);
+    assert.equal(r.error?.code, code, JSON.stringify(r).slice(0, 300));
+    assert.match(r.error.message, expected);
+  }
+  const fresh = await RawWs.open(server.url, { token: server.token });
+  const r = await fresh.call('initialize', { clientName: 'c', resumeSessionId: long });
+  assert.match(r.error?.message ?? '', /^unknown session id q{80}… \(5000 chars\)$/);
+  await fresh.close();
   await ws.close();
 });
