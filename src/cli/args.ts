@@ -4,6 +4,7 @@ export interface CliOptions {
   tokenFile?: string;
   auth: 'token' | 'none';
   retainedOutputBytes?: number;
+  closedOutputBudgetBytes?: number;
   sessionTtlMs?: number;
   terminateGraceMs?: number;
   maxFrameBytes?: number;
@@ -32,6 +33,8 @@ Options:
                                generated and printed on stderr.
   --auth token|none            "none" disables the token; allowed only on a loopback address.
   --retained-output-bytes N    Output kept per process for process/read (default 1048576).
+  --closed-output-budget-bytes N  Output kept by closed processes, server-wide; the first
+                               to close give theirs up first (default 67108864).
   --session-ttl-ms N           How long a disconnected resumable session keeps its processes
                                (default 80000).
   --terminate-grace-ms N       SIGTERM→SIGKILL grace for process/terminate (default 1000).
@@ -81,6 +84,7 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       case '--retained-output-bytes': o.retainedOutputBytes = int(); break;
+      case '--closed-output-budget-bytes': o.closedOutputBudgetBytes = int(); break;
       case '--session-ttl-ms': o.sessionTtlMs = int(); break;
       case '--terminate-grace-ms': o.terminateGraceMs = int(); break;
       case '--max-frame-bytes': o.maxFrameBytes = int(); break;

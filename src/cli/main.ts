@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const server = new ExecServer(
     {
       retainedOutputBytes: o.retainedOutputBytes,
+      closedOutputBudgetBytes: o.closedOutputBudgetBytes,
       sessionTtlMs: o.sessionTtlMs,
       terminateGraceMs: o.terminateGraceMs,
       executorVersion: VERSION,
