@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SignalName } from '../protocol/types';
 import { commandLabel, commandLine } from './format';
+import type { Notifier } from './notify';
 import type { OutputChannels } from './outputChannels';
 import { isFinished, type ProcessEntry, type ProcessModel } from './processModel';
 import { openProcessTerminal } from './processTerminal';
@@ -15,25 +16,26 @@ interface Deps {
   model: ProcessModel;
   outputs: OutputChannels;
   log: vscode.LogOutputChannel;
+  notify: Notifier;
 }
 
 /** A command's target: a tree node, a process key, or (from the palette) picked by the user. */
 type Target = Node | string | { key: string } | undefined;
 
 export function registerCommands(d: Deps): vscode.Disposable[] {
-  const { controller, model, outputs, log } = d;
+  const { controller, model, outputs, log, notify } = d;
 
   const resolve = async (t: Target, filter: (p: ProcessEntry) => boolean, placeHolder: string): Promise<ProcessEntry | undefined> => {
     const key = typeof t === 'string' ? t : t && 'key' in t ? t.key : undefined;
     if (key) {
       const p = model.getProcess(key);
-      if (!p) void vscode.window.showWarningMessage('That process is no longer listed.');
+      if (!p) void notify.warn('That process is no longer listed.');
       return p;
     }
     if (t && typeof t === 'object' && 'kind' in t && t.kind === 'session') return undefined;
     const candidates = model.listProcesses().filter(filter).sort((a, b) => b.snap.startedAtMs - a.snap.startedAtMs);
     if (candidates.length === 0) {
-      void vscode.window.showInformationMessage('No matching process.');
+      void notify.info('No matching process.');
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
@@ -49,7 +51,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     const observer = model.observer;
     if (!p) return false;
     if (!observer || !model.isLive(p)) {
-      void vscode.window.showWarningMessage('The server that ran this process has stopped.');
+      void notify.warn('The server that ran this process has stopped.');
       return false;
     }
     if (isFinished(p)) return false;
@@ -60,14 +62,14 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
       return ok;
     } catch (err) {
       log.error(`${how} ${p.snap.key} failed: ${(err as Error).message}`);
-      void vscode.window.showErrorMessage(`Could not ${how} the process: ${(err as Error).message}`);
+      void notify.error(`Could not ${how} the process: ${(err as Error).message}`);
       return false;
     }
   };
 
   const needServer = () => {
     if (controller.state === 'running' && controller.url) return true;
-    void vscode.window.showWarningMessage(`Exec Server is ${controller.state}.`, 'Restart Server').then((pick) => {
+    void notify.warn(`Exec Server is ${controller.state}.`, 'Restart Server').then((pick) => {
       if (pick) void controller.restart();
     });
     return false;
@@ -95,7 +97,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
       try {
         openProcessTerminal(model, p.snap.key, log);
       } catch (err) {
-        void vscode.window.showWarningMessage(`Cannot open a terminal: ${(err as Error).message}`);
+        void notify.warn(`Cannot open a terminal: ${(err as Error).message}`);
       }
     }),
     reg('execServer.copyCommand', async (t: Target) => {
@@ -111,11 +113,11 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
       const observer = model.observer;
       const n = model.listProcesses().filter(running).length;
       if (!observer || n === 0) {
-        void vscode.window.showInformationMessage('No running process.');
+        void notify.info('No running process.');
         return 0;
       }
       if (opts?.confirm !== false) {
-        const ok = await vscode.window.showWarningMessage(`Terminate ${n} running process${n === 1 ? '' : 'es'}?`, { modal: true }, 'Terminate All');
+        const ok = await notify.confirm(`Terminate ${n} running process${n === 1 ? '' : 'es'}?`, 'Terminate All');
         if (ok !== 'Terminate All') return 0;
       }
       for (const p of model.listProcesses().filter(running)) model.markStopping(p.snap.key, 'terminate');
@@ -132,17 +134,17 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     reg('execServer.copyUrl', async () => {
       if (!needServer()) return;
       await vscode.env.clipboard.writeText(controller.urlWithToken!);
-      void vscode.window.showInformationMessage('Exec Server URL (with its token) copied to the clipboard.');
+      void notify.info('Exec Server URL (with its token) copied to the clipboard.');
     }),
     reg('execServer.copyCodexConfig', async () => {
       if (!needServer()) return;
       await vscode.env.clipboard.writeText(codexEnvironmentsToml(controller.url!, controller.token!));
-      void vscode.window.showInformationMessage('Snippet for $CODEX_HOME/environments.toml copied. The token changes when the server restarts.');
+      void notify.info('Snippet for $CODEX_HOME/environments.toml copied. The token changes when the server restarts.');
     }),
     reg('execServer.showDiscoveryFile', async () => {
       if (!needServer()) return;
       if (!controller.discoveryFile) {
-        void vscode.window.showWarningMessage('No discovery file was written (see the log).');
+        void notify.warn('No discovery file was written (see the log).');
         return;
       }
       await vscode.window.showTextDocument(vscode.Uri.file(controller.discoveryFile), { preview: true });

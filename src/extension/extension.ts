@@ -1,3 +1,5 @@
+// First: it notes when the bundle starts evaluating (see activationTimings.ts).
+import { ActivationTimer, type ActivationTimings } from './activationTimings';
 import * as vscode from 'vscode';
 import { registerCommands, VIEW_ID } from './commands';
 import { OutputChannels } from './outputChannels';
@@ -8,6 +10,8 @@ import { readSettings, SECTION, SERVER_SETTINGS } from './settings';
 import { StatusBar } from './statusBar';
 import { TerminalEnv } from './terminalEnv';
 import { formatClock } from './format';
+import { Notifier } from './notify';
+import type { ChannelStats } from './outputChannels';
 
 /**
  * Entry point: activate() only wires the parts together (one file per concern) and starts the
@@ -28,6 +32,13 @@ export interface ExecServerApi {
   /** The tree node of a process (to pass to tree commands), by pid. */
   findProcessNode(pid: number): Node | undefined;
   outputChannelText(key: string): string | undefined;
+  outputChannelStats(key: string): ChannelStats | undefined;
+  /** activate() entry → server listening → discovery file written (see activationTimings.ts). */
+  readonly activation: ActivationTimings;
+  /** How often things changed vs how often the tree was told to refresh (debouncing). */
+  readonly counters: { modelChanges: number; treeRefreshes: number; treeRowRefreshes: number };
+  /** Where VS Code keeps this extension's log files (context.logUri); the log channel's file is in it. */
+  readonly logDirectory: string;
   ready: Promise<void>;
 }
 export interface TreeSnapshotItem {
@@ -42,11 +53,13 @@ export interface TreeSnapshotSession extends TreeSnapshotItem {
 }
 
 export function activate(context: vscode.ExtensionContext): ExecServerApi {
+  const activation = new ActivationTimer((line) => log.info(line));
   const log = vscode.window.createOutputChannel('Exec Server', { log: true });
+  const notify = new Notifier(log);
   const settings = readSettings();
   const model = new ProcessModel(settings.maxFinishedProcesses);
   const terminalEnv = new TerminalEnv(context.environmentVariableCollection);
-  controller = new ServerController(context, log, model, terminalEnv);
+  controller = new ServerController(context, log, model, terminalEnv, notify, activation);
   const ctl = controller;
   const tree = new ProcessTreeProvider(model);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
@@ -86,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     ctl.onDidChangeState(updateView),
     model.onDidChange(scheduleViewUpdate),
     { dispose: () => clearTimeout(viewTimer) },
-    ...registerCommands({ controller: ctl, model, outputs, log }),
+    ...registerCommands({ controller: ctl, model, outputs, log, notify }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       const s = readSettings();
@@ -96,8 +109,8 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
         terminalEnv.apply(ctl.url!, ctl.port!, ctl.token!, s.codexTerminalIntegration);
       }
       if (SERVER_SETTINGS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
-        void vscode.window
-          .showInformationMessage('Exec Server settings changed. Restart the server to apply them? Running processes will be terminated.', 'Restart Server')
+        void notify
+          .info('Exec Server settings changed. Restart the server to apply them? Running processes will be terminated.', 'Restart Server')
           .then((pick) => {
             if (pick) void ctl.restart();
           });
@@ -109,6 +122,8 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   updateView();
   log.info(`Exec Server extension activated (VS Code ${vscode.version}, ${vscode.env.appName}, remote: ${vscode.env.remoteName ?? 'none'})`);
   const ready = ctl.start();
+  let modelChanges = 0;
+  context.subscriptions.push(model.onDidChange(() => modelChanges++));
 
   const toSnapshotItem = (node: Node): TreeSnapshotItem => {
     const item = tree.getTreeItem(node);
@@ -120,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
       contextValue: item.contextValue ?? '',
     };
   };
-  return {
+  const api: ExecServerApi = {
     get state() {
       return ctl.state;
     },
@@ -145,8 +160,18 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
       return p ? tree.processNode(p) : undefined;
     },
     outputChannelText: (key) => outputs.contents(key),
+    outputChannelStats: (key) => outputs.stats(key),
+    get activation() {
+      return activation.timings;
+    },
+    get counters() {
+      return { modelChanges, treeRefreshes: tree.refreshCount, treeRowRefreshes: tree.rowRefreshCount };
+    },
+    logDirectory: context.logUri.fsPath,
     ready,
   };
+  activation.activateReturned();
+  return api;
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,22 +1,69 @@
+import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { AnsiStripper } from './ansi';
 import { commandLabel, commandLine, formatClock } from './format';
 import type { ProcessModel } from './processModel';
 
-const FLUSH_MS = 100;
 /**
- * At most HEAD + TAIL characters are appended per flush: the start of a burst and its newest
- * part; the middle is replaced by a note. Memory per channel stays bounded whatever the rate.
+ * Live output is written at most every FLUSH_MS, or every FLOOD_FLUSH_MS while it comes faster
+ * than the channel may take it.
  */
-const HEAD_CHARS = 64 * 1024;
-const TAIL_CHARS = 192 * 1024;
-const MAX_KEPT_CHARS = 256 * 1024;
+const FLUSH_MS = 100;
+const FLOOD_FLUSH_MS = 500;
+/**
+ * Between two flushes at most HEAD + TAIL characters of live output are kept: the start of a
+ * burst and its newest part; the middle is replaced by a note. Memory per channel stays bounded
+ * whatever the rate.
+ */
+const HEAD_CHARS = 16 * 1024;
+const TAIL_CHARS = 48 * 1024;
+/**
+ * What reaches VS Code is bounded too: every append (and every replace(), which VS Code
+ * implements as an append plus an offset) lands in an output file on disk, which the workbench
+ * reads back and renders. A token bucket of RATE characters per second, bursts up to BURST:
+ * a flood shows its newest output twice a second instead of megabytes per second nobody can
+ * read. Measured (bench/extension.mjs, 100 MiB flood with the channel open): with 256 K bursts the
+ * workbench's command round trip reached p99 150–400 ms, with 64 K about 100 ms.
+ */
+export const CHANNEL_RATE_CHARS_PER_S = 64 * 1024;
+export const CHANNEL_BURST_CHARS = 64 * 1024;
+/** Smallest write worth a flush while the bucket refills (so the end line always gets through). */
+const MIN_WRITE_CHARS = 4 * 1024;
+/**
+ * Opening a channel replays the retained output (the server bounds it: retainedOutputBytes) in
+ * one write, whole up to this size; beyond it, its start and its newest part.
+ */
+export const REPLAY_MAX_CHARS = 512 * 1024;
+const REPLAY_HEAD_CHARS = 16 * 1024;
+/**
+ * A channel holds at most this much text: beyond it, the channel is replaced by its newest
+ * CHANNEL_KEEP_CHARS (after a note), so an open channel's size is bounded however long the
+ * process runs.
+ */
+export const CHANNEL_MAX_CHARS = 1024 * 1024;
+export const CHANNEL_KEEP_CHARS = 256 * 1024;
+
+/** What a channel sent to VS Code (tests and the benchmark read it; nothing here is timed). */
+export interface ChannelStats {
+  /** Characters the channel holds now (== contents().length). */
+  chars: number;
+  appends: number;
+  replaces: number;
+  /** Characters sent to VS Code over the channel's life, replaces included. */
+  charsSent: number;
+  /** Characters of output never shown (too fast), over the channel's life. */
+  charsSkipped: number;
+  /** performance.now() of the first and the last write. */
+  firstWriteAt: number | undefined;
+  lastWriteAt: number | undefined;
+}
 
 /**
  * "Show output": one plain output channel per process, created on first use, filled with the
- * retained output and then live output (ANSI stripped). Appends are batched so a process
- * printing megabytes per second costs one append per 100 ms, bounded in size.
+ * retained output and then live output (ANSI stripped). Appends are batched (one per 100 ms at
+ * most), rate-limited and the channel's size is capped, so a process printing megabytes per
+ * second costs the extension host, the renderer and the disk a bounded amount.
  */
 export class OutputChannels implements vscode.Disposable {
   private readonly channels = new Map<string, ProcessChannel>();
@@ -45,9 +92,14 @@ export class OutputChannels implements vscode.Disposable {
     return this.channels.has(key);
   }
 
-  /** Text appended so far (tests). */
+  /** The text the channel holds now (tests). */
   contents(key: string): string | undefined {
-    return this.channels.get(key)?.written;
+    return this.channels.get(key)?.content;
+  }
+
+  stats(key: string): ChannelStats | undefined {
+    const c = this.channels.get(key);
+    return c && { ...c.stats, chars: c.content.length };
   }
 
   /** Drop channels of processes no longer listed. */
@@ -77,8 +129,15 @@ class ProcessChannel {
   private lastSeq = 0;
   private live: { dispose(): void } | undefined;
   private buffering: Array<{ seq: number; data: Buffer }> | undefined = [];
-  /** Kept only for tests; bounded. */
-  written = '';
+  private budget = CHANNEL_BURST_CHARS;
+  private budgetAt = performance.now();
+  /** The last flush had to drop or defer output: flush less often until a flush keeps up. */
+  private flooding = false;
+  /** While fill() replays: the text collected for the replay write (bounded, see replayAppend). */
+  private replay: { head: string; tail: string; skipped: number } | undefined = { head: '', tail: '', skipped: 0 };
+  /** A mirror of what the channel holds (≤ CHANNEL_MAX_CHARS plus a note): the cap needs it. */
+  content = '';
+  readonly stats: ChannelStats = { chars: 0, appends: 0, replaces: 0, charsSent: 0, charsSkipped: 0, firstWriteAt: undefined, lastWriteAt: undefined };
 
   constructor(
     readonly channel: vscode.OutputChannel,
@@ -108,11 +167,25 @@ class ProcessChannel {
       const early = this.buffering ?? [];
       this.buffering = undefined;
       for (const c of early) this.onChunk(c.seq, c.data);
+      this.endReplay();
       this.onEnd();
     } else {
       this.append('[the server that ran this process has stopped; its output is no longer available]\n');
+      this.endReplay();
       this.onEnd();
     }
+  }
+
+  /** The replay is written at once (what was retained is bounded); live output follows. */
+  private endReplay(): void {
+    const r = this.replay;
+    this.replay = undefined;
+    if (!r) return;
+    const note = r.skipped ? `\n[… ${r.skipped} characters skipped …]\n` : '';
+    const text = r.head + note + r.tail;
+    this.stats.charsSkipped += r.skipped;
+    // Not charged to the bucket: it is a one-off per open, and live lines must not wait behind it.
+    if (text) this.write(text, performance.now(), false);
   }
 
   private onChunk(seq: number, data: Buffer): void {
@@ -138,13 +211,17 @@ class ProcessChannel {
       const tail = this.stripper.push(this.decoder.end()) + this.stripper.flush();
       this.append(tail);
       const how = !p || p.lost ? 'the server stopped' : p.snap.signal ? `killed by ${p.snap.signal}` : `exit code ${p.snap.exitCode}`;
-      const lastChar = (this.tail.length ? this.tail[this.tail.length - 1] : this.head || this.written).slice(-1);
+      const lastChar = (this.tail.length ? this.tail[this.tail.length - 1] : this.head || this.content).slice(-1);
       this.append(`${lastChar === '\n' || lastChar === '' ? '' : '\n'}[process ended: ${how}]\n`);
     });
   }
 
   private append(text: string): void {
     if (!text) return;
+    if (this.replay) {
+      this.replayAppend(this.replay, text);
+      return;
+    }
     if (this.tail.length === 0 && this.head.length < HEAD_CHARS) {
       const room = HEAD_CHARS - this.head.length;
       this.head += text.slice(0, room);
@@ -165,24 +242,83 @@ class ProcessChannel {
         this.skippedChars += cut;
       }
     }
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer ??= setTimeout(() => this.flush(), this.flooding ? FLOOD_FLUSH_MS : FLUSH_MS);
+  }
+
+  private replayAppend(r: { head: string; tail: string; skipped: number }, text: string): void {
+    if (r.head.length < REPLAY_HEAD_CHARS && r.tail.length === 0) {
+      const room = REPLAY_HEAD_CHARS - r.head.length;
+      r.head += text.slice(0, room);
+      text = text.slice(room);
+    }
+    r.tail += text;
+    const over = r.head.length + r.tail.length - REPLAY_MAX_CHARS;
+    if (over > 0) {
+      r.tail = r.tail.slice(over);
+      r.skipped += over;
+    }
   }
 
   private flush(): void {
     this.timer = undefined;
-    const skipped = this.skippedChars ? `\n[… ${this.skippedChars} characters skipped (output too fast) …]\n` : '';
-    const text = this.head + skipped + this.tail.join('');
+    const now = performance.now();
+    this.budget = Math.min(CHANNEL_BURST_CHARS, this.budget + ((now - this.budgetAt) * CHANNEL_RATE_CHARS_PER_S) / 1000);
+    this.budgetAt = now;
+    const pending = this.head.length + this.tailChars;
+    if (pending === 0) return;
+    if (this.budget < Math.min(pending, MIN_WRITE_CHARS)) {
+      // Out of budget: keep collecting (bounded by HEAD + TAIL) and try again later.
+      this.flooding = true;
+      this.timer = setTimeout(() => this.flush(), FLOOD_FLUSH_MS);
+      return;
+    }
+    let head = this.head;
+    let tail = this.tail.join('');
+    let skipped = this.skippedChars;
+    const room = Math.max(MIN_WRITE_CHARS, Math.floor(this.budget) - 100); // 100: the note
+    if (head.length + tail.length > room) {
+      // Keep the newest part and the start of the burst (up to a quarter).
+      const keepTail = Math.min(tail.length, room - Math.min(head.length, Math.floor(room / 4)));
+      const keepHead = Math.min(head.length, room - keepTail);
+      skipped += head.length - keepHead + tail.length - keepTail;
+      head = head.slice(0, keepHead);
+      tail = tail.slice(tail.length - keepTail);
+    }
+    const note = skipped ? `\n[… ${skipped} characters skipped (output too fast) …]\n` : '';
+    const text = head + note + tail;
     this.head = '';
     this.tail = [];
     this.tailChars = 0;
     this.skippedChars = 0;
-    if (!text) return;
+    this.stats.charsSkipped += skipped;
+    this.flooding = skipped > 0;
+    this.write(text, now);
+  }
+
+  private write(text: string, now: number, charge = true): void {
+    let sent = text;
     try {
-      this.channel.append(text);
+      if (this.content.length + text.length > CHANNEL_MAX_CHARS) {
+        // The cap: the channel restarts from its newest part. VS Code appends the new value to
+        // the channel's file and shows only that, so this costs CHANNEL_KEEP_CHARS, not the cap.
+        const all = this.content + text;
+        const dropped = all.length - CHANNEL_KEEP_CHARS;
+        sent = `[… ${dropped} earlier characters removed from this channel (it keeps about ${CHANNEL_KEEP_CHARS / 1024} K characters) …]\n${all.slice(dropped)}`;
+        this.channel.replace(sent);
+        this.content = sent;
+        this.stats.replaces++;
+      } else {
+        this.channel.append(text);
+        this.content += text;
+        this.stats.appends++;
+      }
     } catch (err) {
-      this.log.debug(`output channel append failed: ${(err as Error).message}`);
+      this.log.debug(`output channel write failed: ${(err as Error).message}`);
     }
-    this.written = (this.written + text).slice(-MAX_KEPT_CHARS);
+    if (charge) this.budget -= sent.length;
+    this.stats.charsSent += sent.length;
+    this.stats.firstWriteAt ??= now;
+    this.stats.lastWriteAt = now;
   }
 
   dispose(): void {

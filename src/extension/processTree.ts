@@ -14,9 +14,14 @@ export interface ProcessNode {
 }
 export type Node = SessionNode | ProcessNode;
 
-const REFRESH_DEBOUNCE_MS = 150;
+export const REFRESH_DEBOUNCE_MS = 150;
 /** Runtimes of running processes in the descriptions are refreshed this often (only while visible). */
 const TICK_MS = 1000;
+/**
+ * ...and at most this many rows per second: with 500 running processes a row's runtime moves
+ * every 5 s, so the work per second stays that of 100 rows however many processes run.
+ */
+const MAX_ROWS_PER_SECOND = 100;
 
 const ICONS: Record<ProcessStatus, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('loading~spin'),
@@ -36,8 +41,10 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   private ticker: NodeJS.Timeout | undefined;
   private visible = false;
   private readonly subs: Array<{ dispose(): void }> = [];
-  /** Counts fired refreshes (diagnostics for tests: debouncing keeps this low). */
+  /** Counts fired whole-tree refreshes (diagnostics for tests: debouncing keeps this low). */
   refreshCount = 0;
+  /** Counts single-row refreshes fired by the runtime ticker. */
+  rowRefreshCount = 0;
 
   constructor(private readonly model: ProcessModel) {
     this.subs.push(model.onDidChange(() => this.scheduleRefresh()));
@@ -63,15 +70,24 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   private updateTicker(): void {
     const want = this.visible && this.model.runningCount() > 0;
     if (want && !this.ticker) {
-      this.ticker = setInterval(() => {
-        // Only the running rows change with time: refresh just those.
-        for (const p of this.model.listProcesses()) if (!isFinished(p)) this.emitter.fire(this.processNode(p));
-        if (this.model.runningCount() === 0) this.updateTicker();
-      }, TICK_MS);
+      this.ticker = setTimeout(() => this.tick(), TICK_MS);
     } else if (!want && this.ticker) {
-      clearInterval(this.ticker);
+      clearTimeout(this.ticker);
       this.ticker = undefined;
     }
+  }
+
+  private tick(): void {
+    this.ticker = undefined;
+    // Only the running rows change with time: refresh just those.
+    let rows = 0;
+    for (const p of this.model.listProcesses()) {
+      if (isFinished(p)) continue;
+      this.emitter.fire(this.processNode(p));
+      rows++;
+    }
+    this.rowRefreshCount += rows;
+    if (this.visible && rows > 0) this.ticker = setTimeout(() => this.tick(), TICK_MS * Math.max(1, Math.ceil(rows / MAX_ROWS_PER_SECOND)));
   }
 
   sessionNode(id: string): SessionNode {
@@ -133,7 +149,7 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
 
   dispose(): void {
     clearTimeout(this.timer);
-    clearInterval(this.ticker);
+    clearTimeout(this.ticker);
     this.subs.forEach((s) => s.dispose());
     this.emitter.dispose();
   }

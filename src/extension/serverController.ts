@@ -7,6 +7,8 @@ import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeD
 import { startChildHost } from './host/childHost';
 import { startInProcessHost } from './host/inProcessHost';
 import type { HostOptions, ServerHost } from './host/serverHost';
+import type { ActivationTimer } from './activationTimings';
+import type { Notifier } from './notify';
 import type { ProcessModel } from './processModel';
 import { readSettings, serverConfig, type Settings } from './settings';
 import type { TerminalEnv } from './terminalEnv';
@@ -34,6 +36,9 @@ export class ServerController implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly model: ProcessModel,
     private readonly terminalEnv: TerminalEnv,
+    private readonly notify: Notifier,
+    /** Measures the first start (activation); later starts are not reported. */
+    private readonly activation?: ActivationTimer,
   ) {
     registerNodePtyFallbacks(log);
     // Last resort if deactivate() never completes: the extension host exiting removes the file.
@@ -122,7 +127,8 @@ export class ServerController implements vscode.Disposable {
       const msg = describeStartError(err, settings);
       this.log.error(`the exec server failed to start: ${msg}`);
       this.setState('failed', msg);
-      void vscode.window.showErrorMessage(`Exec Server failed to start: ${msg}`, 'Show Log', 'Open Settings', 'Retry').then((pick) => {
+      this.activation?.finish('failed');
+      void this.notify.error(`Exec Server failed to start: ${msg}`, 'Show Log', 'Open Settings', 'Retry').then((pick) => {
         if (pick === 'Show Log') this.log.show();
         else if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'execServer');
         else if (pick === 'Retry') void this.start();
@@ -130,6 +136,7 @@ export class ServerController implements vscode.Disposable {
       return;
     }
     this.host = host;
+    this.activation?.mark('listening', host.mode);
     this._startedAt = new Date();
     host.onDidExit((reason) => void this.enqueue(() => this.onHostExit(host, reason)));
     try {
@@ -139,15 +146,17 @@ export class ServerController implements vscode.Disposable {
     }
     try {
       await this.writeDiscovery(host);
+      this.activation?.mark('discoveryWritten', host.mode);
     } catch (err) {
       this.log.error(`could not write the discovery file in ${discoveryDir()}: ${(err as Error).message}`);
-      void vscode.window.showWarningMessage(`Exec Server is running, but its discovery file could not be written: ${(err as Error).message}`);
+      void this.notify.warn(`Exec Server is running, but its discovery file could not be written: ${(err as Error).message}`);
     }
     this.terminalEnv.apply(host.url, host.port, host.token, settings.codexTerminalIntegration);
     const pty = nodePtyStatus();
     if (!pty.ok) this.log.warn(`${pty.error} — PTY processes will fail, pipe processes work`);
     this.log.info(`exec server listening on ${host.url} (${host.mode}); discovery file ${this._discoveryFile ?? '(none)'}`);
     this.setState('running');
+    this.activation?.finish('running');
   }
 
   private async writeDiscovery(host: ServerHost): Promise<void> {
@@ -195,7 +204,7 @@ export class ServerController implements vscode.Disposable {
     this.model.detach();
     this.log.error(`the exec server stopped unexpectedly: ${reason}`);
     this.setState('failed', `stopped unexpectedly: ${reason}`);
-    void vscode.window.showErrorMessage(`Exec Server stopped unexpectedly: ${reason}`, 'Restart', 'Show Log').then((pick) => {
+    void this.notify.error(`Exec Server stopped unexpectedly: ${reason}`, 'Restart', 'Show Log').then((pick) => {
       if (pick === 'Restart') void this.start();
       else if (pick === 'Show Log') this.log.show();
     });
@@ -215,9 +224,12 @@ export class ServerController implements vscode.Disposable {
 
 function describeStartError(err: unknown, s: Settings): string {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'EADDRINUSE') return `port ${s.port} on ${s.host} is already in use (setting execServer.port; 0 picks a free port)`;
-  if (e?.code === 'EADDRNOTAVAIL') return `cannot listen on ${s.host} (setting execServer.host)`;
-  if (e?.code === 'EACCES') return `not allowed to listen on ${s.host}:${s.port}`;
+  // In child mode the error is the CLI's exit and stderr: find the listen error's code in it, so
+  // both modes tell the user the same thing.
+  const code = e?.code ?? /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES)\b/.exec(e?.message ?? '')?.[1];
+  if (code === 'EADDRINUSE') return `port ${s.port} on ${s.host} is already in use (setting execServer.port; 0 picks a free port)`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${s.host} (setting execServer.host)`;
+  if (code === 'EACCES') return `not allowed to listen on ${s.host}:${s.port}`;
   return e?.message ?? String(err);
 }
 
