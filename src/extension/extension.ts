@@ -9,7 +9,6 @@ import { ServerController } from './serverController';
 import { readSettings, SECTION, SERVER_SETTINGS } from './settings';
 import { StatusBar } from './statusBar';
 import { TerminalEnv } from './terminalEnv';
-import { formatClock } from './format';
 import { Notifier } from './notify';
 import type { ChannelStats } from './outputChannels';
 
@@ -72,14 +71,9 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     const running = model.runningCount();
     view.badge = running > 0 ? { value: running, tooltip: `${running} running` } : undefined;
     view.description = state === 'running' ? `:${ctl.port}` : state;
-    view.message =
-      state === 'running'
-        ? model.listSessions().length === 0
-          ? `Listening on ${ctl.url} since ${formatClock(ctl.startedAt!.getTime()).slice(11)} — no agent connected yet.`
-          : undefined
-        : state === 'failed'
-          ? `Server failed: ${ctl.error ?? 'unknown error'}`
-          : undefined;
+    // An empty tree shows the welcome content of package.json (viewsWelcome: what the state means,
+    // with buttons); VS Code hides it whenever a message is set, so a message only goes above rows.
+    view.message = state === 'failed' && model.listSessions().length > 0 ? `Server failed: ${ctl.error ?? 'unknown error'}` : undefined;
   };
   let viewTimer: NodeJS.Timeout | undefined;
   const scheduleViewUpdate = () => {

@@ -2,16 +2,22 @@
 // UI test (Playwright + Debian chromium against the real VS Code 1.100.3 workbench of code-server):
 // an agent (a WebSocket client run from here, found through the discovery file) starts processes;
 // the Exec Server sidebar shows them; clicking the inline "Terminate" action of the long `sleep`
-// ends it (checked in /proc); a screenshot of the view goes to test-results/. Closing the tab
-// deactivates the extension: no discovery file and no process may be left.
+// ends it (checked in /proc); a screenshot of the view goes to test-results/. Then a server
+// setting changes (the machine settings file) to a port that is taken: the extension offers a
+// restart (clicked in the notification center), the restart fails with an error notification
+// naming the port (and never the token); the Clear Finished view action empties the view, which
+// shows its "failed" welcome content, and its Restart Server button, once the port is free,
+// brings the server up on that port. Closing the
+// tab deactivates the extension: no discovery file and no process may be left.
 //
 //   node test/vscode/ui/sidebar.ui.mjs [--results-dir test-results]
 // Prints one line `N passed, N failed`; exit code 0 only when all checks passed.
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
 import { makeStamp, sleep, waitFor } from './uiKit.mjs';
@@ -129,6 +135,56 @@ try {
 
   client.close();
   client = undefined;
+
+  // Notifications are not shown as toasts under the smoke-test driver: read the notification center.
+  const showNotifications = async () => {
+    if (await page.locator('.notifications-center.visible').count()) return;
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>Notifications: Show Notifications');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Notifications' }).first().click({ timeout: 15_000 });
+    await page.locator('.notifications-center.visible').waitFor({ timeout: 15_000 });
+  };
+  // A notification, in the center or (once the center has closed) as a toast.
+  const notification = (text) => page.locator('.notification-list-item', { hasText: text }).first();
+  const blocker = createServer();
+  await new Promise((r) => blocker.listen(0, '127.0.0.1', r));
+  const busyPort = blocker.address().port;
+  try {
+    await check('changing a server setting offers a restart; clicked, it fails on a taken port with an error notification', async () => {
+      // execServer.port is machine-scoped: in a remote window (code-server) it lives in Machine settings.
+      const machineSettings = join(server.tmpDir, 'user-data', 'Machine', 'settings.json');
+      mkdirSync(dirname(machineSettings), { recursive: true });
+      writeFileSync(machineSettings, JSON.stringify({ 'execServer.port': busyPort }));
+      await showNotifications();
+      const prompt = notification('Exec Server settings changed');
+      await prompt.waitFor({ timeout: 30_000 });
+      await prompt.getByRole('button', { name: 'Restart Server' }).click({ timeout: 15_000 });
+      const failure = notification('Exec Server failed to start');
+      await failure.waitFor({ timeout: 30_000 });
+      const text = await failure.innerText();
+      if (!text.includes(`port ${busyPort} on 127.0.0.1 is already in use`)) throw new Error(`notification: ${text}`);
+      if (text.includes(info.token)) throw new Error('the notification shows the token');
+      await page.locator('[aria-label="Exec Server failed"]').first().waitFor({ timeout: 15_000 }); // the status bar item
+      await page.screenshot({ path: join(resultsDir, 'exec-server-failed.png') });
+    });
+    await check('Clear Finished (a view title action) empties the view, which then shows its "failed" welcome content; its Restart Server button starts the server once the port is free', async () => {
+      const sidebar = page.locator('.part.sidebar');
+      await sidebar.getByRole('button', { name: 'Clear Finished Processes' }).first().click({ timeout: 15_000 });
+      await sidebar.getByText('The exec server failed to start').first().waitFor({ timeout: 30_000 });
+      if (await sidebar.locator('.monaco-list-row', { hasText: 'demo-agent' }).count()) throw new Error('finished processes still listed');
+      await new Promise((r) => blocker.close(r));
+      await sidebar.getByRole('button', { name: 'Restart Server' }).first().click({ timeout: 15_000 });
+      await page.locator('.statusbar-item', { hasText: `Exec :${busyPort} · ` }).first().waitFor({ timeout: 30_000 });
+      await waitFor('a discovery file for the new port', () => readdirSync(discovery).some((n) => n.endsWith(`-${busyPort}.json`)), 30_000);
+      // Running with nothing listed: the "running" welcome content, with its buttons.
+      await sidebar.getByText('The exec server is running. No agent has started a process yet.').first().waitFor({ timeout: 30_000 });
+      await sidebar.getByRole('button', { name: 'Copy Connection URL' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.part.sidebar').screenshot({ path: join(resultsDir, 'exec-server-sidebar-welcome.png') });
+    });
+  } finally {
+    blocker.close();
+  }
+
   // Closing the tab with unload handlers deactivates the extension (see the runner README).
   await page.close({ runBeforeUnload: true }).catch(() => {});
   await check('after the window closes: no discovery file and no process of the agent is left', async () => {
