@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 
 const CS_VERSION = '4.100.3';
 const TAG = 'EXEC_SERVER_TEST_CODE_SERVER_RUN';
+const ORPHAN_GRACE_MS = 3000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Path of code-server's entry script: $CODE_SERVER_ENTRY, else the setup script's cache dir. */
@@ -142,9 +143,14 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
     //    (SIGTERM to the whole group would kill it without deactivate()). Processes of this run
     //    outside the leader's tree are past that: SIGTERM them directly.
     if (!exited) killPid(pid, 'SIGTERM');
-    const orphaned = live(before).filter((p) => !tree.has(p)).map((p) => ({ pid: p, cmd: cmdline(p).slice(0, 200) }));
+    // A process re-parented after its parent exited may be finishing its own shutdown (the
+    // extension's child-mode server ends its processes when its stdin closes, ~1.5 s): give it
+    // ORPHAN_GRACE_MS before calling it orphaned. What is still there then was left behind.
+    const outside = () => live(before).filter((p) => !tree.has(p));
+    for (const end = Date.now() + ORPHAN_GRACE_MS; outside().length && Date.now() < end;) await sleep(100);
+    const orphaned = outside().map((p) => ({ pid: p, cmd: cmdline(p).slice(0, 200) }));
     for (const { pid: p } of orphaned) killPid(p, 'SIGTERM');
-    if (orphaned.length) console.warn(`[codeServer] stop(): ${orphaned.length} process(es) of this run had left the code-server tree (SIGTERMed):`, orphaned);
+    if (orphaned.length) console.warn(`[codeServer] stop(): ${orphaned.length} process(es) of this run had left the code-server tree and were still alive after ${ORPHAN_GRACE_MS} ms (SIGTERMed):`, orphaned);
     const deadline = Date.now() + graceMs;
     while ((!exited || live(before).length) && Date.now() < deadline) await sleep(100);
     // 2. SIGKILL whatever is left, including processes started during shutdown (ours() again).
