@@ -23,7 +23,7 @@ export function pathFromWire(name: string, value: string): string {
     return path.normalize(p);
   }
   if (value === '' || !path.isAbsolute(value)) {
-    throw invalidParams(`\`${name}\` must be an absolute path or a file:// URI, got ${JSON.stringify(clip(String(value)))}`);
+    throw invalidParams(`\`${name}\` must be an absolute path or a file:// URI, got ${JSON.stringify(clip(value))}`);
   }
   return path.normalize(value);
 }

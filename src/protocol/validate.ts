@@ -137,10 +137,12 @@ export const MAX_ECHO_CHARS = 80;
  * strings); echoing them whole would multiply the cost of every hostile request.
  */
 export function clip(s: string, max = MAX_ECHO_CHARS): string {
-  if (s.length <= max) return s;
-  // Do not split a surrogate pair: a lone half would not survive UTF-8 encoding.
-  const cut = /[\uD800-\uDBFF]/.test(s[max - 1]) ? max - 1 : max;
-  return `${s.slice(0, cut)}… (${s.length} chars)`;
+  return s.length <= max ? s : `${clipHead(s, max)}… (${s.length} chars)`;
+}
+
+/** The first `max` characters of `s`, without splitting a surrogate pair (a lone half would not survive UTF-8). */
+function clipHead(s: string, max: number): string {
+  return s.slice(0, /[\uD800-\uDBFF]/.test(s[max - 1]) ? max - 1 : max);
 }
 
 export function typeName(v: unknown): string {
@@ -148,8 +150,8 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'sequence';
   if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
   if (typeof v === 'string') {
-    const shown = clip(v);
-    return shown === v ? `string ${JSON.stringify(v)}` : `string ${JSON.stringify(shown.slice(0, shown.lastIndexOf('…') + 1))} (${v.length} chars)`;
+    // The length goes outside the quotes: the quoted part is the client's own text.
+    return v.length <= MAX_ECHO_CHARS ? `string ${JSON.stringify(v)}` : `string ${JSON.stringify(`${clipHead(v, MAX_ECHO_CHARS)}…`)} (${v.length} chars)`;
   }
   if (typeof v === 'object') return 'map';
   return typeof v;

@@ -70,7 +70,8 @@ async function spawnPipes(spec: SpawnSpec, events: ChildEvents): Promise<ChildHa
   });
   if (child.pid === undefined) {
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
-    throw internalError(`failed to spawn \`${spec.argv[0]}\`: ${err.message}`);
+    // The errno stays on `cause`: spawnFailure.ts explains EMFILE, EAGAIN, a vanished cwd….
+    throw Object.assign(internalError(`failed to spawn \`${spec.argv[0]}\`: ${err.message}`), { cause: err });
   }
   child.on('error', () => undefined); // later errors (kill of a dead pid) are not fatal
   const stdout = child.stdout!;

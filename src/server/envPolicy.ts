@@ -38,7 +38,7 @@ export function parseEnvPolicy(value: unknown): EnvPolicy | undefined {
   const p = Params.of(value, 'ExecEnvPolicy');
   const inherit = p.string('inherit');
   if (!(INHERIT_VALUES as readonly string[]).includes(inherit)) {
-    throw invalidParams(`unknown variant \`${clip(String(inherit))}\`, expected one of \`all\`, \`core\`, \`none\``);
+    throw invalidParams(`unknown variant \`${clip(inherit)}\`, expected one of \`all\`, \`core\`, \`none\``);
   }
   return {
     inherit: inherit as EnvPolicy['inherit'],

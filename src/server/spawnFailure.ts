@@ -11,9 +11,13 @@ import { internalError, RpcError } from '../protocol/errors';
  */
 export function explainSpawnFailure(err: unknown, ctx: { program: string; file: string; cwd: string; tty: boolean }): unknown {
   const message = err instanceof Error ? err.message : String(err);
-  // An RpcError's `code` is the JSON-RPC code: the errno is then the last word of its message.
-  const errno = (err as { code?: unknown })?.code;
-  const code = typeof errno === 'string' ? errno : /\b(E[A-Z0-9]{2,})\.?$/.exec(message)?.[1];
+  // childProcess.ts keeps the spawn's ErrnoException as `cause` (an RpcError's own `code` is
+  // the JSON-RPC code); a bare ErrnoException carries the errno itself.
+  const errnoOf = (e: unknown) => {
+    const c = (e as { code?: unknown } | undefined)?.code;
+    return typeof c === 'string' ? c : undefined;
+  };
+  const code = errnoOf((err as { cause?: unknown } | undefined)?.cause) ?? errnoOf(err);
   const what = `cannot start \`${ctx.program}\``;
   switch (code) {
     case 'EMFILE':
