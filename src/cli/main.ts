@@ -9,6 +9,7 @@ import { serveStdio } from '../transport/stdio';
 import { isLoopbackHost } from '../transport/auth';
 import { listenWebSocket } from '../transport/websocket';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { SUBCOMMANDS } from './subcommands';
 
 declare const EXEC_SERVER_VERSION: string | undefined;
 const VERSION = typeof EXEC_SERVER_VERSION === 'string' ? EXEC_SERVER_VERSION : '0.0.0-dev';
@@ -28,6 +29,11 @@ function readToken(o: CliOptions): { token: string | null; generated: boolean } 
 }
 
 async function main(): Promise<void> {
+  const sub = SUBCOMMANDS[process.argv[2] ?? ''];
+  if (sub) {
+    process.exitCode = await sub(process.argv.slice(3));
+    return;
+  }
   let o: CliOptions;
   try {
     o = parseArgs(process.argv.slice(2));

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { addNodePtyFallback, nodePtyStatus } from '../server/nodePtyLoader';
-import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeDiscoveryFile } from './discovery';
+import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeDiscoveryFile } from '../discovery/discoveryFiles';
 import { startChildHost } from './host/childHost';
 import { startInProcessHost } from './host/inProcessHost';
 import type { HostOptions, ServerHost } from './host/serverHost';

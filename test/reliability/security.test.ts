@@ -16,7 +16,7 @@ import { runCli, startWsCli, ROOT } from '../helpers/cli';
 import { ProcessGuard, isAlive, sleep } from '../helpers/procs';
 import { RawWs, b64, startParams, tryUpgrade, unb64 } from '../helpers/rawWs';
 import { tokensEqual } from '../../src/transport/auth';
-import { writeDiscoveryFile } from '../../src/extension/discovery';
+import { writeDiscoveryFile } from '../../src/discovery/discoveryFiles';
 
 const guard = new ProcessGuard();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-sec-'));

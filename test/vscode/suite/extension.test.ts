@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ExecClient } from '../../../src/client/client';
 import type { ExecServerApi, TreeSnapshotItem } from '../../../src/extension/extension';
-import { discoveryDir, type DiscoveryInfo } from '../../../src/extension/discovery';
+import { discoveryDir, type DiscoveryInfo } from '../../../src/discovery/discoveryFiles';
 import { CHANNEL_MAX_CHARS } from '../../../src/extension/outputChannels';
 import { alive, groupMembers, recordPid, waitFor } from './helpers';
 

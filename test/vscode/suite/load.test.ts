@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { ExecClient } from '../../../src/client/client';
-import type { DiscoveryInfo } from '../../../src/extension/discovery';
+import type { DiscoveryInfo } from '../../../src/discovery/discoveryFiles';
 import type { ExecServerApi, TreeSnapshotItem } from '../../../src/extension/extension';
 import {
   CHANNEL_BURST_CHARS,

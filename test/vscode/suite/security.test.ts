@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ExecClient } from '../../../src/client/client';
-import { discoveryDir, type DiscoveryInfo } from '../../../src/extension/discovery';
+import { discoveryDir, type DiscoveryInfo } from '../../../src/discovery/discoveryFiles';
 import type { ExecServerApi } from '../../../src/extension/extension';
 import { alive, groupMembers, procStat, recordPid, waitFor } from './helpers';
 
