@@ -3,6 +3,7 @@
 # cache directory OUTSIDE the repository and prints the absolute path of the codex binary on stdout.
 #
 #   scripts/install-codex.sh            # -> /root/.cache/exec-server-vscode/codex-0.169.0/node_modules/.../codex
+#   scripts/install-codex.sh 0.171.0    # another version, side by side
 #   CODEX_BIN=$(scripts/install-codex.sh)
 #
 # Cache root: ${EXEC_SERVER_TEST_CACHE:-$HOME/.cache/exec-server-vscode}. Idempotent: once the
@@ -10,7 +11,8 @@
 # Everything except the final path goes to stderr. Needs npm and the npm registry; nothing else.
 set -euo pipefail
 
-CODEX_VERSION=0.169.0
+CODEX_VERSION=${1:-0.169.0}
+[[ "$CODEX_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "install-codex: bad version $CODEX_VERSION" >&2; exit 2; }
 CACHE_ROOT="${EXEC_SERVER_TEST_CACHE:-${HOME:?HOME is not set}/.cache/exec-server-vscode}"
 DEST="$CACHE_ROOT/codex-$CODEX_VERSION"
 MARKER="$DEST/.installed"
