@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { hostPlatform } from '../platform/hostPlatform';
 
 /**
  * Discovery files: how an agent started anywhere on this machine finds the server.
  *
  * Directory (per user, created 0700, refused if it is a symlink or not ours):
- *   $XDG_RUNTIME_DIR/exec-server-vscode/   when XDG_RUNTIME_DIR is set (tmpfs, per user, cleared at logout)
+ *   $XDG_RUNTIME_DIR/exec-server-vscode/   Linux, when XDG_RUNTIME_DIR is set (tmpfs, per user, cleared at logout)
+ *   %LOCALAPPDATA%\exec-server-vscode\     Windows
  *   ~/.exec-server-vscode/                 otherwise
  *   ($EXEC_SERVER_DISCOVERY_DIR overrides both.)
  * File: `server-<pid>-<port>.json`, mode 0600, JSON {@link DiscoveryInfo}; `pid` is the process that
@@ -32,9 +33,7 @@ export interface DiscoveryInfo {
 export const DISCOVERY_FILE = /^server-(\d+)-(\d+)\.json$/;
 
 export function discoveryDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.EXEC_SERVER_DISCOVERY_DIR) return env.EXEC_SERVER_DISCOVERY_DIR;
-  if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'exec-server-vscode');
-  return path.join(os.homedir(), '.exec-server-vscode');
+  return hostPlatform().discoveryDir(env);
 }
 
 export function discoveryFileName(pid: number, port: number): string {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
+import { hostPlatform } from '../platform/hostPlatform';
 import { groupAlive, killGroup } from './processGroup';
 
 /**
@@ -114,13 +115,13 @@ export class GroupWatchdog {
       child = spawn(this.o.execPath ?? process.execPath, [script, String(process.pid), String(this.o.graceMs ?? 1000)], {
         // Its own session: a signal to our process group (Ctrl-C, code-server's group kill)
         // must not take the watchdog down with us.
-        detached: process.platform !== 'win32',
+        detached: hostPlatform().childLeadsGroup,
         stdio: ['pipe', 'ignore', 'ignore'],
         // Electron (VS Code's extension host) runs the script as plain Node with this; a
         // minimal environment keeps NODE_OPTIONS (--inspect, --require) out of it.
         env: {
           ELECTRON_RUN_AS_NODE: '1',
-          ...(process.platform === 'win32' ? { SystemRoot: process.env.SystemRoot ?? 'C:\\Windows' } : {}),
+          ...hostPlatform().watchdogEnv(),
         },
         windowsHide: true,
       });

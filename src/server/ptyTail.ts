@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { IPty } from 'node-pty';
+import { hostPlatform } from '../platform/hostPlatform';
 
 /** Most bytes read back synchronously at EOF: a PTY buffers a few KiB; this is far above. */
 const MAX_TAIL_READS = 64;
@@ -14,6 +15,7 @@ const MAX_TAIL_READS = 64;
  * changing shape) just keeps node-pty's own behaviour.
  */
 export function recoverPtyTail(term: IPty, onData: (data: Buffer) => void): void {
+  if (!hostPlatform().ptyTailReadable) return;
   const internals = term as unknown as { _socket?: NodeJS.EventEmitter; _fd?: number };
   const socket = internals._socket;
   const fd = internals._fd;
