@@ -58,6 +58,8 @@ export interface PlatformDeps {
   /** fs.readdirSync */
   readdir(dir: string): string[];
   homedir(): string;
+  /** /run/user/<uid> when it exists, is a directory owned by this user and private; else undefined. */
+  ownRuntimeDir(): string | undefined;
   env: NodeJS.ProcessEnv;
 }
 
@@ -97,7 +99,14 @@ export function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostP
       // Linux: the per-user runtime dir (tmpfs, 0700, cleared at logout). macOS has none;
       // its per-user TMPDIR (/var/folders/…/T/) is private too but changes meaning across
       // sandboxed apps, so the home directory is the one place every agent agrees on.
-      if (id === 'linux' && env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, APP_DIR);
+      if (id === 'linux') {
+        if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, APP_DIR);
+        // Agents strip the environment of the MCP servers they start (codex keeps a handful of
+        // variables, XDG_RUNTIME_DIR not among them): the runtime dir systemd would have named
+        // is found without the variable, so the bridge and the window agree on one directory.
+        const runtime = deps.ownRuntimeDir();
+        if (runtime) return path.join(runtime, APP_DIR);
+      }
       return path.join(deps.homedir(), `.${APP_DIR}`);
     },
     openFdCount() {
@@ -170,6 +179,16 @@ export function hostPlatform(): HostPlatform {
       },
       readdir: (dir) => fs.readdirSync(dir),
       homedir: () => os.homedir(),
+      ownRuntimeDir() {
+        if (typeof process.getuid !== 'function') return undefined;
+        const dir = `/run/user/${process.getuid()}`;
+        try {
+          const st = fs.lstatSync(dir);
+          return st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o077) === 0 ? dir : undefined;
+        } catch {
+          return undefined;
+        }
+      },
       env: process.env,
     });
   }

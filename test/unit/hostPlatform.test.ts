@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { platformFor, type PlatformDeps } from '../../src/platform/hostPlatform';
 
 /** Collaborators that record what a platform asked for; `alive` says which pids exist. */
-function fakeDeps(o: { env?: NodeJS.ProcessEnv; alive?: number[]; dirs?: Record<string, string[]> } = {}) {
+function fakeDeps(o: { env?: NodeJS.ProcessEnv; alive?: number[]; dirs?: Record<string, string[]>; runtimeDir?: string } = {}) {
   const kills: Array<[number, NodeJS.Signals | 0]> = [];
   const spawned: Array<[string, string[]]> = [];
   const alive = new Set(o.alive ?? []);
@@ -19,6 +19,7 @@ function fakeDeps(o: { env?: NodeJS.ProcessEnv; alive?: number[]; dirs?: Record<
       return d;
     },
     homedir: () => (o.env?.HOME ?? '/home/u'),
+    ownRuntimeDir: () => o.runtimeDir,
     env: o.env ?? {},
   };
   return { deps, kills, spawned };
@@ -56,6 +57,13 @@ describe('host platform: Linux', () => {
     assert.equal(p.discoveryDir({ EXEC_SERVER_DISCOVERY_DIR: '/x' }), '/x');
     assert.equal(p.discoveryDir({ XDG_RUNTIME_DIR: '/run/user/1000' }), '/run/user/1000/exec-server-vscode');
     assert.equal(p.discoveryDir({ XDG_RUNTIME_DIR: 'relative' }), '/home/u/.exec-server-vscode');
+  });
+  it('discovery dir without XDG_RUNTIME_DIR (an agent stripped it): the user runtime dir when it exists', () => {
+    const p = platformFor('linux', fakeDeps({ runtimeDir: '/run/user/1000' }).deps);
+    assert.equal(p.discoveryDir({}), '/run/user/1000/exec-server-vscode');
+    assert.equal(p.discoveryDir({ XDG_RUNTIME_DIR: '/run/user/1000' }), '/run/user/1000/exec-server-vscode', 'the same with or without the variable');
+    const mac = platformFor('darwin', fakeDeps({ runtimeDir: '/run/user/501', env: { HOME: '/Users/u' } }).deps);
+    assert.equal(mac.discoveryDir({}), '/Users/u/.exec-server-vscode');
   });
   it('fd count from /proc/self/fd, unknown when it cannot be read', () => {
     assert.equal(platformFor('linux', fakeDeps({ dirs: { '/proc/self/fd': ['0', '1', '2', '3'] } }).deps).openFdCount(), 3);
