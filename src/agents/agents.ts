@@ -37,6 +37,9 @@ export interface AgentSetup {
   notes: string[];
 }
 
+/** Copilot CLI has no persistent setting for it: the flags, in the = form so they take one value each. */
+export const COPILOT_ALIAS = "alias copilot='copilot --excluded-tools=bash --deny-tool=shell'";
+
 /** The MCP server's name in every agent's config: short and [a-z0-9_] (it prefixes tool names). */
 export const MCP_NAME = 'exec';
 
@@ -156,13 +159,13 @@ export function agentPlan(agent: AgentId, launcher: string[]): Plan {
     case 'copilot-cli':
       jsonStep('Add the exec MCP server', 'copilot-mcp', { mcpServers: { [MCP_NAME]: { type: 'local', command, args, tools: ['*'] } } });
       steps.push({
-        title: 'Start Copilot CLI with its shell tool denied (add to ~/.bashrc or ~/.zshrc)',
+        title: 'Start Copilot CLI without its shell tool (add to ~/.bashrc or ~/.zshrc)',
         kind: 'command',
-        text: "alias copilot='copilot --deny-tool shell'",
+        text: COPILOT_ALIAS,
       });
       notes.push(
         'Copilot CLI then runs commands with the exec tools (exec-run_command, …); they appear in the sidebar under "Copilot CLI".',
-        'Copilot CLI 1.0 has no user setting that removes its shell tool; --deny-tool shell denies every shell command, and its help says denial rules take precedence over allow rules, even --allow-all-tools. Add the flag to scripts that run copilot -p too.',
+        'Copilot CLI 1.0 has no user setting that removes its shell tool, hence the flags: --excluded-tools=bash hides the bash tool from the model, and --deny-tool=shell refuses any shell command that would still be attempted (denial rules take precedence over allow rules, even --allow-all-tools). Use the = form: "--deny-tool shell" would swallow the words that follow (copilot mcp list). Add the flags to scripts that run copilot -p too.',
         'The file is $COPILOT_HOME/mcp-config.json when COPILOT_HOME is set.',
         `Equivalent command for the server: ${commandLine(['copilot', 'mcp', 'add', MCP_NAME, '--', ...bridge])}`,
       );

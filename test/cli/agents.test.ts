@@ -39,7 +39,7 @@ test("each agent with a built-in shell tool gets it taken away (never an allow)"
   const text = (id: AgentId) => agentSetup(id, L).steps.map((s) => s.text).join('\n');
   assert.deepEqual(JSON.parse(agentSetup('claude-code', L).steps[1].text), { permissions: { deny: ['Bash'] } });
   assert.deepEqual(JSON.parse(text('gemini-cli')).tools, { exclude: ['run_shell_command'] });
-  assert.match(text('copilot-cli'), /--deny-tool shell/);
+  assert.match(text('copilot-cli'), /--excluded-tools=bash --deny-tool=shell/);
   assert.deepEqual(JSON.parse(text('opencode')).permission, { bash: 'deny' });
   for (const { id } of AGENTS) {
     assert.ok(!/"allow"|permissionDecision|yolo|trust"\s*:\s*true|allow-all/.test(text(id)), `${id} loosens a policy`);

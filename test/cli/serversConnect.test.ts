@@ -88,7 +88,7 @@ test('connect --print: each agent prints only parseable fragments / command line
       }
       case 'copilot-cli':
         assert.deepEqual(jsons, [{ mcpServers: { exec: { type: 'local', command: LAUNCHER[0], args: ['mcp'], tools: ['*'] } } }]);
-        assert.deepEqual(commands, [`alias copilot='copilot --deny-tool shell'`]);
+        assert.deepEqual(commands, [`alias copilot='copilot --excluded-tools=bash --deny-tool=shell'`]);
         break;
       case 'opencode':
         assert.deepEqual(jsons, [{ mcp: { exec: { type: 'local', command: [...LAUNCHER, 'mcp'], enabled: true } }, permission: { bash: 'deny' } }]);
