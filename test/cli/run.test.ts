@@ -83,6 +83,33 @@ test('piped stdin is forwarded and closed at its end', async () => {
   assert.equal(r.stdout, text);
 });
 
+test('a stdin pipe that never closes does not keep run alive after the command ends', async () => {
+  const s = spawnCli(guard, ['run', ...flags, '--', 'sh', '-c', 'echo done'], { stdin: 'pipe' });
+  s.proc.stdin!.write('unread\n'); // and never ended
+  const r = await s.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'done\n');
+  s.proc.stdin!.destroy();
+});
+
+test('the server going away mid-run ends run with a message (the server stopped the command)', async () => {
+  const own = await startWsCli(guard);
+  const marker = `${300 + Math.floor(Math.random() * 600)}.75`;
+  const s = spawnCli(guard, ['run', ...serverFlags(own, tokenFileFor(own)), '--', 'sleep', marker]);
+  let pid = 0;
+  await waitUntil(() => {
+    pid = descendantsOf(own.pid).find((p) => cmdline(p) === `sleep ${marker}`) ?? 0;
+    return pid !== 0;
+  }, 'the command to start');
+  guard.track(pid);
+  await own.stop();
+  const r = await s.done;
+  // Either the exit of the terminated command arrived first (143) or the connection closed first (69).
+  assert.ok(r.code === 143 || r.code === 69, `code ${r.code}; stderr: ${r.stderr}`);
+  if (r.code === 69) assert.match(r.stderr, /lost the connection/);
+  await waitUntil(() => !isAlive(pid), 'the command to be gone');
+});
+
 test('without piped stdin (and without --tty) the command reads end of file at once', async () => {
   // stdin is /dev/null here: cat must end by itself (bounded by the helper's timeout otherwise).
   const r = await runCliTo(guard, ['run', ...flags, '--', 'sh', '-c', 'cat; echo "cat ended $?"']);
