@@ -126,6 +126,8 @@ export function agentPlan(agent: AgentId, launcher: string[]): Plan {
         'Claude Code then runs commands with mcp__exec__run_command (and get_output, send_input, list_processes, stop_process); each appears in the Exec Server sidebar under "Claude Code".',
         'Why deny Bash rather than a PreToolUse hook that rewrites each Bash command to "exec-server run": Claude matches its permission rules against the rewritten command, so such a hook must answer permissionDecision "allow", which would silently bypass your own Bash(...) deny and ask rules. A deny rule only ever removes rights; your allow/ask/deny rules for other tools are untouched.',
         'MCP tool calls still ask for approval as your settings say; "Always allow" (or permissions.allow ["mcp__exec"]) is your choice, not part of this set-up.',
+        'Writing ~/.claude.json directly (exec-server connect claude-code --write) is best done with Claude Code closed: it rewrites that file itself; the claude mcp add command has no such race.',
+        'A deny rule at user scope wins over any allow in project or local settings, so a repository cannot bring Bash back.',
         'To undo: remove "Bash" from permissions.deny in ~/.claude/settings.json and run "claude mcp remove --scope user exec".',
       );
       break;

@@ -20,7 +20,7 @@ export interface CliOptions {
 
 export const USAGE = `Usage: exec-server [options]            run the server
        exec-server run [options] -- CMD [ARGS…]
-       exec-server servers [--json]
+       exec-server servers [--json] [--cwd DIR]
        exec-server connect <agent> [--print | --write]
        exec-server mcp [options]
 
