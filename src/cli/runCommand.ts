@@ -187,10 +187,9 @@ class RunSession {
     const signals = this.forwardSignals();
     this.watchSinks();
 
-    let pid: number;
     try {
       const size = terminalSize();
-      ({ pid } = await client.start({
+      await client.start({
         processId,
         argv: this.o.argv,
         cwd: this.cwd,
@@ -200,13 +199,17 @@ class RunSession {
         cols: this.o.tty ? size.cols : undefined,
         rows: this.o.tty ? size.rows : undefined,
         metadata: { source: 'cli', name: this.o.name ?? 'exec-server-run' },
-      }));
+      });
     } catch (err) {
       const msg = (err as Error).message;
+      if (!client.isConnected) {
+        process.stderr.write(`exec-server run: lost the connection to the exec server before the command started (${msg}). Nothing was run.\n`);
+        return EXIT_NO_SERVER;
+      }
       process.stderr.write(`exec-server run: ${msg}\n`);
+      // As a shell reports it: 127 when there is no such program, 126 when it cannot be run.
       return /os error 2\b|ENOENT|not found/i.test(msg) ? 127 : 126;
     }
-    void pid;
     signals.started();
     if (this.o.tty) this.enterTerminal();
     if (forwardStdin) this.pumpStdin();
