@@ -40,6 +40,9 @@ export interface AgentSetup {
 /** Copilot CLI has no persistent setting for it: the flags, in the = form so they take one value each. */
 export const COPILOT_ALIAS = "alias copilot='copilot --excluded-tools=bash --deny-tool=shell'";
 
+/** Variables codex must pass to the bridge for discovery (names only, never values). */
+export const CODEX_ENV_VARS = ['XDG_RUNTIME_DIR', 'EXEC_SERVER_DISCOVERY_DIR'];
+
 /** The MCP server's name in every agent's config: short and [a-z0-9_] (it prefixes tool names). */
 export const MCP_NAME = 'exec';
 
@@ -147,13 +150,15 @@ export function agentPlan(agent: AgentId, launcher: string[]): Plan {
       );
       break;
     case 'codex': {
-      const toml = `[mcp_servers.${MCP_NAME}]\ncommand = ${tomlString(command)}\nargs = ${tomlStringArray(args)}\n`;
+      // codex passes MCP servers only a short list of variables (HOME, PATH, …; not
+      // XDG_RUNTIME_DIR, where the extension's discovery files live): name the ones discovery needs.
+      const toml = `[mcp_servers.${MCP_NAME}]\ncommand = ${tomlString(command)}\nargs = ${tomlStringArray(args)}\nenv_vars = ${tomlStringArray(CODEX_ENV_VARS)}\n`;
       steps.push({ title: 'Add the exec MCP server', kind: 'toml', file: DISPLAY_FILE['codex-config'], text: toml });
       edits.push({ target: 'codex-config', kind: 'toml', tomlTable: ['mcp_servers', MCP_NAME], toml });
       notes.push(
         "codex's own shell commands run in the exec server natively, no MCP needed: in a VS Code terminal with the setting execServer.codexTerminalIntegration on, the extension sets CODEX_EXEC_SERVER_URL and every command codex runs appears in the sidebar under codex (run codex with --sandbox danger-full-access: this server does not sandbox, and refuses sandboxed commands rather than running them unsandboxed).",
         'Elsewhere, export CODEX_EXEC_SERVER_URL="ws://127.0.0.1:PORT/?token=TOKEN" yourself (exec-server servers shows the URL; the token is in the discovery file), or use the MCP tools added here (namespace mcp__exec).',
-        'The file is $CODEX_HOME/config.toml when CODEX_HOME is set. Only the [mcp_servers.exec] table is added or replaced.',
+        'The file is $CODEX_HOME/config.toml when CODEX_HOME is set. Only the [mcp_servers.exec] table is added or replaced. env_vars names the variables codex passes through (it strips the rest): XDG_RUNTIME_DIR is where the discovery files are.',
         `Equivalent command: ${commandLine(['codex', 'mcp', 'add', MCP_NAME, '--', ...bridge])}`,
       );
       break;

@@ -30,7 +30,7 @@ test('every agent: the exec server runs "<launcher> mcp"; no token; steps well f
         assert.ok(step.file, `${id}: json step without a file`);
         JSON.parse(step.text);
       }
-      if (step.kind === 'toml') assert.match(step.text, /^\[mcp_servers\.exec\]\ncommand = "\/usr\/bin\/node"\nargs = \[".*cli\.js", "mcp"\]\n$/);
+      if (step.kind === 'toml') assert.match(step.text, /^\[mcp_servers\.exec\]\ncommand = "\/usr\/bin\/node"\nargs = \[".*cli\.js", "mcp"\]\nenv_vars = \["XDG_RUNTIME_DIR", "EXEC_SERVER_DISCOVERY_DIR"\]\n$/);
     }
   }
 });

@@ -83,7 +83,7 @@ test('connect --print: each agent prints only parseable fragments / command line
       case 'codex': {
         assert.equal(tomls.length, 1);
         const parsed = parseToml(tomls[0]);
-        if (parsed) assert.deepEqual(parsed, { mcp_servers: { exec: { command: LAUNCHER[0], args: ['mcp'] } } });
+        if (parsed) assert.deepEqual(parsed, { mcp_servers: { exec: { command: LAUNCHER[0], args: ['mcp'], env_vars: ['XDG_RUNTIME_DIR', 'EXEC_SERVER_DISCOVERY_DIR'] } } });
         break;
       }
       case 'copilot-cli':
@@ -156,7 +156,7 @@ test('connect --write merges into existing files in HOME, keeping the user\'s ke
   assert.ok(toml.includes('[mcp_servers.exec.env]\nFOO = "bar"') && toml.includes('# my other server\n[mcp_servers.other]'), toml);
   const parsed = parseToml(toml);
   if (parsed) {
-    assert.deepEqual(parsed.mcp_servers.exec, { command: LAUNCHER[0], args: ['mcp'], env: { FOO: 'bar' } });
+    assert.deepEqual(parsed.mcp_servers.exec, { command: LAUNCHER[0], args: ['mcp'], env_vars: ['XDG_RUNTIME_DIR', 'EXEC_SERVER_DISCOVERY_DIR'], env: { FOO: 'bar' } });
     assert.deepEqual(parsed.mcp_servers.other, { command: 'other' });
     assert.equal(parsed.model, 'o4');
   }
