@@ -157,7 +157,7 @@ export function agentPlan(agent: AgentId, launcher: string[]): Plan {
       edits.push({ target: 'codex-config', kind: 'toml', tomlTable: ['mcp_servers', MCP_NAME], toml });
       notes.push(
         "codex's own shell commands run in the exec server natively, no MCP needed: in a VS Code terminal with the setting execServer.codexTerminalIntegration on, the extension sets CODEX_EXEC_SERVER_URL and every command codex runs appears in the sidebar under codex (run codex with --sandbox danger-full-access: this server does not sandbox, and refuses sandboxed commands rather than running them unsandboxed).",
-        'Elsewhere, export CODEX_EXEC_SERVER_URL="ws://127.0.0.1:PORT/?token=TOKEN" yourself (exec-server servers shows the URL; the token is in the discovery file), or use the MCP tools added here (namespace mcp__exec).',
+        'Elsewhere, export CODEX_EXEC_SERVER_URL="ws://127.0.0.1:PORT/?token=TOKEN" yourself (exec-server servers shows the URL; the token is in the discovery file), or use the MCP tools added here (namespace mcp__exec) and start codex with --disable shell_tool --disable unified_exec, which removes its own exec_command tool (not in config.toml: that would also switch off the native route above).',
         'The file is $CODEX_HOME/config.toml when CODEX_HOME is set. Only the [mcp_servers.exec] table is added or replaced. env_vars names the variables codex passes through (it strips the rest): XDG_RUNTIME_DIR is where the discovery files are.',
         `Equivalent command: ${commandLine(['codex', 'mcp', 'add', MCP_NAME, '--', ...bridge])}`,
       );
