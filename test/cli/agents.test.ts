@@ -1,5 +1,5 @@
 /** Unit tests of the agent set-ups (src/agents): pure functions and merges, no processes. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -86,6 +86,7 @@ test('configFile honours CODEX_HOME, COPILOT_HOME, XDG_CONFIG_HOME and the platf
 
 test('writeAgentSetup: creates missing files (0600), returns only changed files, leaves a file it cannot merge untouched', async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-agents-'));
+  after(() => fs.rmSync(home, { recursive: true, force: true }));
   const written = await writeAgentSetup('claude-code', L, home, {});
   assert.deepEqual(written.sort(), [path.join(home, '.claude.json'), path.join(home, '.claude', 'settings.json')]);
   assert.equal(fs.statSync(path.join(home, '.claude', 'settings.json')).mode & 0o777, 0o600);

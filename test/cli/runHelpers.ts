@@ -3,6 +3,7 @@
  * processes for the tests, with an environment that cannot reach a server by accident (no
  * EXEC_SERVER_URL/TOKEN inherited, a private discovery directory). Bounded: SIGKILL after 60 s.
  */
+import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,8 +18,16 @@ export interface Ran {
   stderr: string;
 }
 
+const made: string[] = [];
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh directory under the system temp dir, removed when the test file ends. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** The caller's env without anything that names a server, plus `extra`. */
