@@ -11,6 +11,8 @@ const FRIENDLY: Array<[RegExp, string]> = [
   [/^(github-)?copilot(-cli)?$/i, 'Copilot CLI'],
   [/^cursor(-vscode)?$/i, 'Cursor'],
   [/^opencode$/i, 'opencode'],
+  // `exec-server run` from a terminal, a script or a Makefile (its --name replaces this).
+  [/^exec-server-run$/i, 'Command line'],
 ];
 
 export function friendlyAgentName(clientName: string): string {
