@@ -2,10 +2,12 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { redact } from './serverLink';
 import { createBridge } from './createBridge';
 
-export const MCP_USAGE = `Usage: exec-server mcp [--url ws://127.0.0.1:PORT] [--token-file PATH]
+export const MCP_USAGE = `Usage: exec-server mcp [--url ws://127.0.0.1:PORT] [--token-file PATH] [--no-login]
 
 A stdio MCP server whose tools (run_command, get_output, send_input, list_processes,
 stop_process) run commands in the exec server, so they show in VS Code's Exec Server sidebar.
+Commands run with the user's shell as a login shell (bash -lc / zsh -lc; sh -c without bash);
+--no-login runs bash -c instead (faster when the login profile is slow; keeps the agent's PATH).
 
 How it finds the server (at the first tool call, and again after a lost connection):
   --url URL [--token-file PATH]   this server (token from the file, $EXEC_SERVER_TOKEN, or
@@ -20,11 +22,12 @@ Exits on end of stdin, SIGINT or SIGTERM, stopping the processes its agent left 
 interface McpArgs {
   url?: string;
   tokenFile?: string;
+  login: boolean;
   help: boolean;
 }
 
 export function parseMcpArgs(argv: string[]): McpArgs {
-  const o: McpArgs = { help: false };
+  const o: McpArgs = { login: true, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf('=');
@@ -36,6 +39,7 @@ export function parseMcpArgs(argv: string[]): McpArgs {
     };
     if (flag === '--url') o.url = value();
     else if (flag === '--token-file') o.tokenFile = value();
+    else if (flag === '--no-login') o.login = false;
     else if (flag === '--help' || flag === '-h') o.help = true;
     else throw new Error(`unknown option ${flag} (see exec-server mcp --help)`);
   }
@@ -59,7 +63,7 @@ export async function mcpMain(argv: string[]): Promise<number> {
   }
   // stderr is the MCP client's log; stdout carries the protocol only.
   const log = (m: string) => process.stderr.write(`exec-server mcp: ${m}\n`);
-  const { mcp, session } = createBridge({ url: args.url, tokenFile: args.tokenFile, log });
+  const { mcp, session } = createBridge({ url: args.url, tokenFile: args.tokenFile, loginShell: args.login, log });
   const transport = new StdioServerTransport();
 
   let resolveExit!: (code: number) => void;

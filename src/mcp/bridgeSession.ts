@@ -22,6 +22,8 @@ export interface BridgeOptions {
   callBudgetMs?: number;
   /** Output mirrored per process. */
   outputCapBytes?: number;
+  /** false: `bash -c` instead of `bash -lc` (`--no-login`, for slow or PATH-resetting profiles). */
+  loginShell?: boolean;
 }
 
 export type ProcessResult = {
@@ -128,50 +130,62 @@ export class BridgeSession {
     if (a.command.trim() === '') throw new ToolError('command is empty: nothing was run');
     const envProblem = checkEnv(a.env);
     if (envProblem) throw new ToolError(`${envProblem}: nothing was run`);
-    const conn = await this.link.get();
-    const base = defaultCwd(this.cwd, await this.roots(), conn.server.info?.workspaceFolders);
-    const cwd = resolveCwd(a.cwd, base);
-    const st = statOf(cwd);
-    if (!st) throw new ToolError(`cwd ${cwd} does not exist: nothing was run`);
-    if (!st.isDirectory()) throw new ToolError(`cwd ${cwd} is not a directory: nothing was run`);
     const tty = a.tty === true;
     const keepOpen = a.keep_stdin_open === true;
-    const id = this.newId();
-    const p = new TrackedProcess({
-      id,
-      command: a.command,
-      cwd,
-      tty,
-      stdinOpen: tty || keepOpen || a.stdin !== undefined,
-      description: a.description,
-      link: conn.n,
-      outputCapBytes: this.o.outputCapBytes,
-    });
-    this.add(p);
-    try {
-      const r = await conn.client.start({
-        processId: id,
-        argv: shellArgv(a.command, { env: this.env }),
+    let conn: Connected | undefined;
+    let p: TrackedProcess | undefined;
+    // Twice at most: a connection found dead only when used (the server just went away) is
+    // replaced by a freshly resolved one; the process had not started, so nothing runs twice.
+    for (let attempt = 0; attempt < 2 && !p; attempt++) {
+      conn = await this.link.get();
+      const base = defaultCwd(this.cwd, await this.roots(), conn.server.info?.workspaceFolders);
+      const cwd = resolveCwd(a.cwd, base);
+      const st = statOf(cwd);
+      if (!st) throw new ToolError(`cwd ${cwd} does not exist: nothing was run`);
+      if (!st.isDirectory()) throw new ToolError(`cwd ${cwd} is not a directory: nothing was run`);
+      const id = this.newId();
+      const candidate = new TrackedProcess({
+        id,
+        command: a.command,
         cwd,
-        env: commandEnv(this.env, a.env),
         tty,
-        pipeStdin: !tty && (keepOpen || a.stdin !== undefined),
-        cols: tty ? 120 : undefined,
-        rows: tty ? 40 : undefined,
-        metadata: {
-          source: 'mcp',
-          tool: 'run_command',
-          command: a.command,
-          ...(a.description ? { description: a.description } : {}),
-          mcpClient: this.clientName(),
-          ...(a.timeout_ms ? { timeoutMs: Math.round(a.timeout_ms) } : {}),
-        },
+        stdinOpen: tty || keepOpen || a.stdin !== undefined,
+        description: a.description,
+        link: conn.n,
+        outputCapBytes: this.o.outputCapBytes,
       });
-      p.pid = r.pid;
-    } catch (err) {
-      p.failedToStart((err as Error).message);
-      return { result: this.result(p, { output: p.failure ?? '', truncated: false, nextCursor: 0, evictedBytes: 0 }), failed: true };
+      this.add(candidate);
+      try {
+        const r = await conn.client.start({
+          processId: id,
+          argv: shellArgv(a.command, { env: this.env, login: this.o.loginShell !== false }),
+          cwd,
+          env: commandEnv(this.env, a.env),
+          tty,
+          pipeStdin: !tty && (keepOpen || a.stdin !== undefined),
+          cols: tty ? 120 : undefined,
+          rows: tty ? 40 : undefined,
+          metadata: {
+            source: 'mcp',
+            tool: 'run_command',
+            command: a.command,
+            ...(a.description ? { description: a.description } : {}),
+            mcpClient: this.clientName(),
+            ...(a.timeout_ms ? { timeoutMs: Math.round(a.timeout_ms) } : {}),
+          },
+        });
+        candidate.pid = r.pid;
+        p = candidate;
+      } catch (err) {
+        if (!conn.client.isConnected && attempt === 0) {
+          this.processes.delete(id);
+          continue;
+        }
+        candidate.failedToStart((err as Error).message);
+        return { result: this.result(candidate, { output: candidate.failure ?? '', truncated: false, nextCursor: 0, evictedBytes: 0 }), failed: true };
+      }
     }
+    if (!p || !conn) throw new ToolError('the exec server connection was lost twice while starting the command: nothing was run');
     if (a.stdin !== undefined) await this.feedStdin(conn, p, a.stdin, !tty && !keepOpen);
     if (a.timeout_ms !== undefined) {
       const ms = Math.round(a.timeout_ms);

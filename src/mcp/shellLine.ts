@@ -9,19 +9,23 @@ import * as path from 'node:path';
  * when it is bash or zsh (both read their login profile with -l and run -c non-interactively);
  * otherwise (fish, tcsh, nothing set) bash with `-lc` when there is one, else `/bin/sh -c`
  * (POSIX sh has no portable -l). Windows: the platform shell, `%ComSpec% /d /s /c`.
+ * The price of -l is the profile's run time at every command (0.3–0.6 s on a machine whose
+ * ~/.profile sources a pyenv-initialising ~/.bashrc), and Debian's /etc/profile resets PATH;
+ * `login: false` (`exec-server mcp --no-login`) runs `-c` with the agent's environment as is.
  */
 export function shellArgv(
   command: string,
-  o: { platform?: NodeJS.Platform; env?: NodeJS.ProcessEnv; isExecutable?: (p: string) => boolean } = {},
+  o: { platform?: NodeJS.Platform; env?: NodeJS.ProcessEnv; isExecutable?: (p: string) => boolean; login?: boolean } = {},
 ): string[] {
   const platform = o.platform ?? process.platform;
   const env = o.env ?? process.env;
   if (platform === 'win32') return [env.ComSpec || env.COMSPEC || 'cmd.exe', '/d', '/s', '/c', command];
   const ok = o.isExecutable ?? isExecutable;
+  const flag = o.login === false ? '-c' : '-lc';
   const user = env.SHELL;
-  if (user && path.isAbsolute(user) && /^(bash|zsh)$/.test(path.basename(user)) && ok(user)) return [user, '-lc', command];
+  if (user && path.isAbsolute(user) && /^(bash|zsh)$/.test(path.basename(user)) && ok(user)) return [user, flag, command];
   const bash = findOnPath('bash', env.PATH, ok) ?? ['/bin/bash', '/usr/bin/bash'].find(ok);
-  if (bash) return [bash, '-lc', command];
+  if (bash) return [bash, flag, command];
   return ['/bin/sh', '-c', command];
 }
 
