@@ -95,7 +95,8 @@ export function pageFrom(log: OutputLog, from: number, maxChars: number, tty: bo
   }
   const next = base + pos;
   const more = log.end - next;
-  if (more > 0) out += `${out.endsWith('\n') || out === '' ? '' : '\n'}[… ${more} more bytes; get_output with cursor=${next} continues …]\n`;
+  // Always on a line of its own after a newline of ours, so the page is exactly what precedes "\n[…".
+  if (more > 0) out += `\n[… ${more} more bytes; get_output with cursor=${next} continues …]\n`;
   return { output: out, truncated: more > 0, nextCursor: next, evictedBytes: s.evicted };
 }
 

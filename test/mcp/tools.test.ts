@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { startWsCli, writeTokenFile, type CliServer } from '../helpers/cli';
@@ -79,7 +80,7 @@ test('cwd defaults to the agent directory, a relative cwd starts there, stderr i
   const r = await bridge.call('run_command', { command: 'pwd; echo err >&2' });
   assert.equal(r.structured.output, `${work}\nerr\n`);
   const sub = `${work}/sub`;
-  require('node:fs').mkdirSync(sub, { recursive: true });
+  fs.mkdirSync(sub, { recursive: true });
   const r2 = await bridge.call('run_command', { command: 'pwd', cwd: 'sub' });
   assert.equal(r2.structured.output, `${sub}\n`);
 });
@@ -201,7 +202,7 @@ test('long output: head and tail with a marker, and paging by cursor gives back 
   for (let i = 0; i < 500; i++) {
     const p = await bridge.call('get_output', { process_id: r.structured.process_id, cursor, max_output_chars: 20_000 });
     const page = p.structured.output as string;
-    text += page.replace(/\[… \d+ more bytes; get_output with cursor=\d+ continues …\]\n$/, '');
+    text += p.structured.truncated ? page.replace(/\n\[… \d+ more bytes; get_output with cursor=\d+ continues …\]\n$/, '') : page;
     cursor = p.structured.next_cursor;
     if (!p.structured.truncated) break;
   }
