@@ -1,6 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { redact } from './serverLink';
-import { createBridge } from './createBridge';
 
 export const MCP_USAGE = `Usage: exec-server mcp [--url ws://127.0.0.1:PORT] [--token-file PATH] [--no-login]
 
@@ -63,6 +61,9 @@ export async function mcpMain(argv: string[]): Promise<number> {
   }
   // stderr is the MCP client's log; stdout carries the protocol only.
   const log = (m: string) => process.stderr.write(`exec-server mcp: ${m}\n`);
+  // Loaded only here: the MCP SDK and zod are most of dist/cli.js, and the server itself (every
+  // `exec-server` start, the extension's child host) must not pay for initialising them.
+  const [{ createBridge }, { StdioServerTransport }] = await Promise.all([import('./createBridge'), import('@modelcontextprotocol/sdk/server/stdio.js')]);
   const { mcp, session } = createBridge({ url: args.url, tokenFile: args.tokenFile, loginShell: args.login, log });
   const transport = new StdioServerTransport();
 
