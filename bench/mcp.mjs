@@ -12,7 +12,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Client } from './lib/client.mjs';
 import { ROOT, startServer } from './lib/servers.mjs';
 
@@ -149,6 +149,9 @@ const tokenFile = join(mkdtempSync(join(tmpdir(), 'bench-mcp-')), 'token');
 writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 const c = await Client.connect(server);
 await c.init();
+// The environment the bridge's commands get (the SDK passes its child only these variables,
+// and the bridge adds its non-interactive defaults): the login profile then does the same work.
+c.env = { ...getDefaultEnvironment(), GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', PAGER: 'cat' };
 console.log(`MCP bridge benchmark — node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'})${quick ? ', --quick' : ''}`);
 try {
   const noLogin = await bridge(server, tokenFile, ['--no-login']);
