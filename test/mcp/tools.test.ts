@@ -256,6 +256,16 @@ test('bad arguments are tool errors that say what is wrong, and nothing is start
   assert.equal(after, before);
 });
 
+test('a command the server cannot spawn is failed_to_start, a tool error with the reason', async () => {
+  // One environment string longer than the kernel's per-string limit (128 KiB): execve fails with E2BIG.
+  const r = await bridge.call('run_command', { command: 'echo never', env: { HUGE: 'x'.repeat(200_000) } });
+  assert.equal(r.isError, true);
+  assert.equal(r.structured.status, 'failed_to_start');
+  assert.equal(r.structured.pid, 0);
+  assert.ok(r.structured.output.length > 0, 'the reason is given');
+  assert.ok(!r.structured.output.includes('never'));
+});
+
 test('an unknown method such as server/discover is answered -32601', async () => {
   await assert.rejects(
     bridge.client.request({ method: 'server/discover', params: {} }, z.object({}).passthrough()),
