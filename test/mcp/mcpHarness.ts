@@ -117,7 +117,12 @@ export async function stdioBridge(
     child.stdin!.end();
     await exited;
   });
-  return { ...h, child, stderr: () => err, exited };
+  // A failed call says what the bridge logged (how it resolved and connected to the server).
+  const call: McpHandle['call'] = (name, args, timeoutMs) =>
+    h.call(name, args, timeoutMs).catch((e: Error) => {
+      throw new Error(`${name} failed: ${e.message}; bridge stderr: ${err.trim() || '(empty)'}`);
+    });
+  return { ...h, call, child, stderr: () => err, exited };
 }
 
 /** The environment an agent that passes only the basics gives its MCP servers (no EXEC_SERVER_*). */
@@ -143,10 +148,10 @@ export function tempDir(prefix: string): string {
 }
 
 /** get_output until the process has ended (bounded by `rounds` long-polls). */
-export async function untilEnded(h: McpHandle, processId: string, rounds = 20): Promise<{ last: ToolOut; output: string }> {
+export async function untilEnded(h: McpHandle, processId: string, rounds = 12): Promise<{ last: ToolOut; output: string }> {
   let output = '';
   for (let i = 0; i < rounds; i++) {
-    const r = await h.call('get_output', { process_id: processId, wait_ms: 5_000 });
+    const r = await h.call('get_output', { process_id: processId, wait_ms: 10_000 });
     if (r.isError) throw new Error(r.text);
     output += r.structured.output;
     if (r.structured.status !== 'running') return { last: r, output };

@@ -12,6 +12,8 @@ import { isAlive, ProcessGuard, waitGone, waitUntil } from '../helpers/procs';
 import { ancestorsOf, cleanEnv, inMemoryBridge, tempDir, untilEnded, type InMemoryBridge } from './mcpHarness';
 
 const guard = new ProcessGuard();
+// Commands expected to finish pass yield_ms 30 000 (the most): run_command returns as soon as they
+// do, and a loaded machine (a login shell whose profile is slow) never turns them into "running".
 let server: CliServer;
 let bridge: InMemoryBridge;
 let work: string;
@@ -64,7 +66,7 @@ test('run_command runs the line in the server (its ancestor), with the non-inter
 });
 
 test('results are structuredContent and the same object as text', async () => {
-  const r = await bridge.call('run_command', { command: 'printf "a\\nb\\n"; exit 3' });
+  const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'printf "a\\nb\\n"; exit 3' });
   assert.equal(r.isError, false);
   assert.deepEqual(JSON.parse(r.text), r.structured);
   assert.equal(r.structured.status, 'exited');
@@ -77,11 +79,11 @@ test('results are structuredContent and the same object as text', async () => {
 });
 
 test('cwd defaults to the agent directory, a relative cwd starts there, stderr is interleaved', async () => {
-  const r = await bridge.call('run_command', { command: 'pwd; echo err >&2' });
+  const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'pwd; echo err >&2' });
   assert.equal(r.structured.output, `${work}\nerr\n`);
   const sub = `${work}/sub`;
   fs.mkdirSync(sub, { recursive: true });
-  const r2 = await bridge.call('run_command', { command: 'pwd', cwd: 'sub' });
+  const r2 = await bridge.call('run_command', { yield_ms: 30_000, command: 'pwd', cwd: 'sub' });
   assert.equal(r2.structured.output, `${sub}\n`);
 });
 
@@ -97,16 +99,16 @@ test('yielding never kills: the process keeps running and get_output follows it 
 });
 
 test('timeout_ms stops the process group: status killed, with a note', async () => {
-  const r = await bridge.call('run_command', { command: 'sleep 30 & sleep 30; wait', timeout_ms: 300 });
+  const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'sleep 30 & sleep 30; wait', timeout_ms: 300 });
   assert.equal(r.structured.status, 'killed');
   assert.match(r.structured.note ?? '', /timeout_ms/);
   await waitGone(r.structured.pid);
 });
 
 test('stdin is at EOF by default, `stdin` text is written then EOF', async () => {
-  const r = await bridge.call('run_command', { command: 'cat; echo "cat-exit=$?"' });
+  const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'cat; echo "cat-exit=$?"' });
   assert.equal(r.structured.output, 'cat-exit=0\n');
-  const r2 = await bridge.call('run_command', { command: 'read -r a; read -r b; echo "got:$a,$b"; cat | wc -c', stdin: 'one\ntwo\nrest' });
+  const r2 = await bridge.call('run_command', { yield_ms: 30_000, command: 'read -r a; read -r b; echo "got:$a,$b"; cat | wc -c', stdin: 'one\ntwo\nrest' });
   assert.match(r2.structured.output, /^got:one,two\n\s*4\n$/);
 });
 
@@ -186,7 +188,7 @@ test('list_processes lists this agent’s processes, running only unless include
 
 test('long output: head and tail with a marker, and paging by cursor gives back every byte', async () => {
   const expected = Array.from({ length: 20_000 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
-  const r = await bridge.call('run_command', { command: 'seq -f "line %g" 1 20000', max_output_chars: 2_000 });
+  const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'seq -f "line %g" 1 20000', max_output_chars: 2_000 });
   assert.equal(r.structured.status, 'exited');
   assert.equal(r.structured.truncated, true);
   const out = r.structured.output as string;
@@ -294,7 +296,7 @@ test('every call is bounded: a long wait on a silent process returns (still runn
 test('output beyond what the bridge keeps is reported as evicted_bytes', async () => {
   const small = await inMemoryBridge({ url: server.url, tokenFile: writeTokenFile(server.token!), cwd: work, env: cleanEnv(), outputCapBytes: 64 * 1024 });
   try {
-    const r = await small.call('run_command', { command: 'head -c 400000 /dev/zero | tr "\\0" a; echo; echo the-end' });
+    const r = await small.call('run_command', { yield_ms: 30_000, command: 'head -c 400000 /dev/zero | tr "\\0" a; echo; echo the-end' });
     assert.equal(r.structured.status, 'exited');
     assert.ok(r.structured.evicted_bytes > 300_000, `evicted ${r.structured.evicted_bytes}`);
     assert.match(r.structured.output, /the-end\n$/);
