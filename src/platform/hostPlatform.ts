@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Everything that differs between Linux, macOS and Windows, behind one small interface.
+ * Everything that differs between Linux, macOS and Windows, behind one small interface
+ * (except the shell for an agent's command line: src/mcp/shellLine.ts, platform-injectable too).
  * Callers never test `process.platform` themselves: they ask the platform. Tests build each
  * platform with its collaborators injected (`PlatformDeps`), so the macOS and Windows
  * branches run here too, even though only Linux processes can be started on this machine.
@@ -31,8 +32,6 @@ export interface HostPlatform {
    * Windows pipe process, which has no console we can type into, a tree kill.
    */
   interruptRoute(tty: boolean): 'signal' | 'ctrl-c' | 'tree-kill';
-  /** argv that runs one shell command line with the user's shell, as a terminal would. */
-  shellArgv(line: string, env?: NodeJS.ProcessEnv): string[];
   /** `file://` URIs and native paths (Windows: drive letters, `file:///C:/x` ↔ `C:\\x`). */
   fileUriToPath(uri: string): string;
   pathToFileUri(p: string): string;
@@ -84,16 +83,6 @@ export function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostP
     interruptRoute: () => 'signal',
     fileUriToPath: (uri) => fileURLToPath(uri, { windows: false }),
     pathToFileUri: (p) => pathToFileURL(p, { windows: false }).href,
-    shellArgv(line, env = deps.env) {
-      // A login shell reads the user's profile (PATH from nvm, pyenv, Homebrew, …) as a new
-      // terminal would. Only shells known to take `-lc`; anything else gets POSIX sh.
-      const shell = env.SHELL && path.isAbsolute(env.SHELL) ? env.SHELL : undefined;
-      const name = shell ? path.basename(shell) : '';
-      if (shell && ['bash', 'zsh', 'ksh', 'fish'].includes(name)) return [shell, '-lc', line];
-      // macOS's default shell is zsh; when SHELL is unset there, use it rather than sh.
-      if (!shell && id === 'darwin') return ['/bin/zsh', '-lc', line];
-      return ['/bin/sh', '-c', line];
-    },
     discoveryDir(env = deps.env) {
       if (env.EXEC_SERVER_DISCOVERY_DIR) return env.EXEC_SERVER_DISCOVERY_DIR;
       // Linux: the per-user runtime dir (tmpfs, 0700, cleared at logout). macOS has none;
@@ -138,12 +127,6 @@ export function windowsPlatform(deps: PlatformDeps): HostPlatform {
     interruptRoute: (tty) => (tty ? 'ctrl-c' : 'tree-kill'),
     fileUriToPath: (uri) => fileURLToPath(uri, { windows: true }),
     pathToFileUri: (p) => pathToFileURL(p, { windows: true }).href,
-    shellArgv(line, env = deps.env) {
-      // The platform shell, as a terminal would use it: %ComSpec% (cmd.exe). /d skips AutoRun,
-      // /s keeps the quoting of the line as given.
-      const comspec = env.ComSpec ?? env.COMSPEC ?? 'C:\\Windows\\System32\\cmd.exe';
-      return [comspec, '/d', '/s', '/c', `"${line}"`];
-    },
     discoveryDir(env = deps.env) {
       if (env.EXEC_SERVER_DISCOVERY_DIR) return env.EXEC_SERVER_DISCOVERY_DIR;
       const local = env.LOCALAPPDATA && path.win32.isAbsolute(env.LOCALAPPDATA) ? env.LOCALAPPDATA : path.win32.join(deps.homedir(), 'AppData', 'Local');
