@@ -81,7 +81,7 @@ export function checkManagedNetwork(enforceManagedNetwork: unknown, managedNetwo
   if (enforceManagedNetwork === true || (managedNetwork !== undefined && managedNetwork !== null)) {
     throw new SandboxRefusal(
       'the request asks for a managed network (a network proxy with per-domain rules), which this server does not run',
-      'Turn off the managed network for this codex environment, or ' + UNSANDBOXED_HINT.charAt(0).toLowerCase() + UNSANDBOXED_HINT.slice(1),
+      'Turn off the managed network for this codex environment, or start codex with `--sandbox danger-full-access` to run commands without a sandbox',
     );
   }
 }
