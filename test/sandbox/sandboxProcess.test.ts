@@ -207,3 +207,33 @@ test('the private helper directory is 0700, holds the symlink, and is gone after
   await s2.stop();
   assert.equal(fs.existsSync(d), false, 'the stopped server left its helper directory');
 });
+
+test('fallback: a codex wrapper script whose binary cannot be found runs commands through `codex sandbox`', { skip }, async () => {
+  // A shell wrapper (not npm's layout): the helper cannot be made from it, `codex sandbox` can.
+  const wrapDir = dir('wrapper-');
+  const wrapper = path.join(wrapDir, 'codex');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec '${cachedCodex()}' "$@"\n`, { mode: 0o755 });
+  const s2 = await startServer(guard, { args: ['--codex-path', wrapper] });
+  const c = await RawWs.open(s2.url, { token: s2.token });
+  await c.handshake('fallback');
+  const w = dir('ws-');
+  const outside = dir('out-');
+  const r = await c.call(
+    'process/start',
+    startParams('f1', ['/bin/sh', '-c', `echo in > in.txt; echo out > ${outside}/out.txt; grep Seccomp: /proc/self/status`], { cwd: uri(w), sandbox: sandboxFor({ roots: [w] }) }),
+  );
+  assert.ok(r.result, JSON.stringify(r.error));
+  guard.trackGroup(r.result.pid);
+  assert.equal(r.result.sandboxType, 'linuxSeccomp');
+  await c.waitClosedNotification('f1', 30_000);
+  const out = c.output('f1');
+  const info = await c.result('environment/info', {});
+  await c.close();
+  await s2.stop();
+  assert.equal(info.sandbox.mode, 'sandboxCommand');
+  assert.equal(info.sandbox.codexPath, wrapper);
+  assert.ok(fs.existsSync(path.join(w, 'in.txt')), out);
+  assert.ok(!fs.existsSync(path.join(outside, 'out.txt')), out);
+  assert.match(out, /Read-only file system/);
+  assert.match(out, /Seccomp:\s*2/);
+});

@@ -106,6 +106,8 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
     ]).finally(() => clearTimeout(timer));
     ready = true;
     o.log(`exec server child (pid ${child.pid}) listening on ${r.url}`);
+    // The sandbox status line can reach stderr before the ready line reaches stdout.
+    for (const l of stderrTail.split('\n')) if (l.startsWith('exec-server: sandbox: ')) o.log(`[server] ${l}`);
     child.once('exit', () => {
       observer.dispose();
       if (stopping) return;
