@@ -186,9 +186,9 @@ test('environment/info reports the sandbox status once probed', { skip }, async 
 });
 
 test('the private helper directory is 0700, holds the symlink, and is gone after shutdown', { skip }, async () => {
-  const helperDirs = () => new Set(fs.readdirSync('/tmp').filter((d) => d.startsWith('exec-server-sandbox-')).map((d) => path.join('/tmp', d)));
-  const before = helperDirs();
-  const s2 = await startServer(guard, { args: ['--codex-path', cachedCodex()!] });
+  // The server makes it in os.tmpdir(): a TMPDIR of its own tells its directory from others'.
+  const tmp = dir('tmpdir-');
+  const s2 = await startServer(guard, { args: ['--codex-path', cachedCodex()!], env: { ...process.env, TMPDIR: tmp } });
   const c = await RawWs.open(s2.url, { token: s2.token });
   await c.handshake('dir-check');
   const w = dir('ws-');
@@ -196,13 +196,14 @@ test('the private helper directory is 0700, holds the symlink, and is gone after
   assert.ok(r.result, JSON.stringify(r.error));
   guard.trackGroup(r.result.pid);
   await c.waitClosedNotification('p1');
-  // Other servers (this file's, other test runs) have their own; s2's is the new one.
-  const mine = [...helperDirs()].filter((d) => !before.has(d) && fs.existsSync(path.join(d, 'codex-linux-sandbox')));
-  assert.equal(mine.length, 1, `new helper directories: ${mine.join(', ')}`);
-  const d = mine[0]!;
+  const mine = fs.readdirSync(tmp).filter((d) => d.startsWith('exec-server-sandbox-'));
+  assert.equal(mine.length, 1, `helper directories: ${mine.join(', ')}`);
+  const d = path.join(tmp, mine[0]!);
   assert.equal(fs.statSync(d).mode & 0o777, 0o700);
   assert.ok(fs.lstatSync(path.join(d, 'codex-linux-sandbox')).isSymbolicLink());
   assert.equal(fs.realpathSync(path.join(d, 'codex-linux-sandbox')), fs.realpathSync(cachedCodex()!));
+  // The probe's scratch directories are gone already.
+  assert.deepEqual(fs.readdirSync(d), ['codex-linux-sandbox']);
   await c.close();
   await s2.stop();
   assert.equal(fs.existsSync(d), false, 'the stopped server left its helper directory');
