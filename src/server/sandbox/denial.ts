@@ -55,9 +55,20 @@ export function commandArgv(p: ManagedProcess): string[] {
   return sandboxed.get(p) ?? p.spec.argv;
 }
 
+// The answer per process at a given output position: process/read may ask it often.
+const answered = new WeakMap<ManagedProcess, { nextSeq: number; denied: boolean }>();
+
 /** The heuristic over what `p` retained of its stdout/stderr. */
 export function sandboxDeniedFor(p: ManagedProcess): boolean {
   if (!sandboxed.has(p) || p.exitCode === 0) return false;
+  const cached = answered.get(p);
+  if (cached && cached.nextSeq === p.nextSeq) return cached.denied;
+  const denied = scan(p);
+  answered.set(p, { nextSeq: p.nextSeq, denied });
+  return denied;
+}
+
+function scan(p: ManagedProcess): boolean {
   const chunks = p.output.all();
   const parts: Buffer[] = [];
   let total = 0;
