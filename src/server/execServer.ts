@@ -115,6 +115,5 @@ export class ExecServer {
     // Last sweep: the watchdog kills whatever group outlived the grace, then exits.
     this.watchdog?.dispose();
     releaseSandbox(this.config); // the private helper directory
-
   }
 }

@@ -21,7 +21,7 @@ import { ErrorCode, RpcError, invalidRequest, notFound } from '../protocol/error
 import { pathFromWire, pathToWire } from '../protocol/paths';
 import { Params } from '../protocol/validate';
 import type { MethodTable } from './methodTable';
-import { guardFs, type FsIntent } from './sandbox';
+import { guardFs, guardRecursiveRemove, type FsIntent } from './sandbox';
 
 export const DEFAULT_READ_FILE_MAX_BYTES = 64 * 1024 * 1024;
 /** Larger `len` values in fs/readBlock are clamped to this (the reply's `eof` stays truthful). */
@@ -251,6 +251,7 @@ async function remove(params: unknown): Promise<Record<string, never>> {
     if (force && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw fsErrorToRpc(err);
   }
+  if (st.isDirectory() && recursive) guardRecursiveRemove(p.raw('sandbox'), path);
   if (!st.isDirectory()) await os(() => fsp.unlink(path));
   // Non-recursive removal of a directory is rmdir, which fails ENOTEMPTY like upstream.
   else if (recursive) await os(() => fsp.rm(path, { recursive: true, force }));

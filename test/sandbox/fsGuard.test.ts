@@ -90,6 +90,15 @@ test('remove: a link inside goes (its target stays); through a link or outside r
   assert.ok(fs.existsSync(path.join(out, 'secret.txt')));
 });
 
+test('remove: a recursive remove of a tree holding a protected name is refused, others allowed', async () => {
+  fs.mkdirSync(path.join(w, 'tree', 'deep', '.git'), { recursive: true });
+  await refused('fs/remove', { path: uri(path.join(w, 'tree')), recursive: true, sandbox: ww() });
+  assert.ok(fs.existsSync(path.join(w, 'tree', 'deep', '.git')));
+  fs.rmSync(path.join(w, 'tree', 'deep', '.git'), { recursive: true });
+  assert.deepEqual(await ws.result('fs/remove', { path: uri(path.join(w, 'tree')), recursive: true, sandbox: ww() }), {});
+  assert.ok(!fs.existsSync(path.join(w, 'tree')));
+});
+
 test('copy: from anywhere readable into the workspace; out of it or through a link refused', async () => {
   assert.deepEqual(
     await ws.result('fs/copy', { sourcePath: uri(path.join(out, 'secret.txt')), destinationPath: uri(path.join(w, 'copied.txt')), recursive: false, sandbox: ww() }),

@@ -10,10 +10,10 @@
  * them. Commands run inside the kernel-enforced sandbox; this guard covers the server's own
  * fs/* calls, whose requests come from the client itself.
  */
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, RpcError, invalidParams } from '../../protocol/errors';
-import { accessFor, fsRules, parseSandbox, SandboxRefusal, type Access, type FsRules } from './policy';
+import { accessFor, fsRules, parseSandbox, PROTECTED_NAMES, SandboxRefusal, type Access, type FsRules } from './policy';
 
 export const READ_ONLY_FS = 'Read-only file system (os error 30)';
 export const PERMISSION_DENIED = 'Permission denied (os error 13)';
@@ -80,4 +80,37 @@ export function resolveExisting(p: string): string {
   }
   // Too many links (a loop): judge the path as written, its parent resolved where possible.
   return path.resolve(p);
+}
+
+/** Entries looked at before a recursive remove is refused as too large to check. */
+const MAX_REMOVE_SCAN = 100_000;
+
+/**
+ * A sandboxed recursive fs/remove of a directory: the kernel-enforced sandbox would keep
+ * .git/.agents/.codex/.aws (and anything not writable) inside it, so the removal is refused
+ * when the tree holds one of those names. Symlinks are not followed (rm removes the link).
+ */
+export function guardRecursiveRemove(rawSandbox: unknown, dir: string): void {
+  if (rawSandbox === undefined || rawSandbox === null) return;
+  const stack = [dir];
+  let seen = 0;
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (++seen > MAX_REMOVE_SCAN) throw new RpcError(ErrorCode.InternalError, READ_ONLY_FS);
+      const p = path.join(d, name);
+      if (PROTECTED_NAMES.includes(name)) throw new RpcError(ErrorCode.InternalError, READ_ONLY_FS);
+      try {
+        if (lstatSync(p).isDirectory()) stack.push(p);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
 }
