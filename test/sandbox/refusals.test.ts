@@ -171,3 +171,20 @@ test('findCodex through the real npm install of codex (when cached)', { skip: co
   const npmBin = path.join(native.split('/node_modules/')[0]!, 'node_modules', '.bin', 'codex');
   assert.equal(findCodex(npmBin).native, fs.realpathSync(native));
 });
+
+test('a failed check is retried later: codex installed after the server started is picked up', { skip: codexSkip() }, async () => {
+  const d = dir('late-codex-');
+  const later = path.join(d, 'codex');
+  const s = new SandboxSupport({ codexPath: later, recheckAfterMs: 0, tmpDir: d });
+  try {
+    assert.equal((await s.check()).state, 'unavailable');
+    fs.symlinkSync(cachedCodex()!, later);
+    const again = await s.check();
+    assert.equal(again.state, 'available', again.reason ?? '');
+    assert.equal(again.mode, 'helper');
+    // Success is kept: no further probe.
+    assert.equal(await s.check().then((x) => x.state), 'available');
+  } finally {
+    s.dispose();
+  }
+});

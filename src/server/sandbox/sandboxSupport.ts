@@ -50,6 +50,8 @@ export interface SandboxOptions {
   platform?: NodeJS.Platform;
   /** Where the private helper directory is made (default os.tmpdir()). */
   tmpDir?: string;
+  /** How long a failed check is kept before the next request checks again (default 60 s). */
+  recheckAfterMs?: number;
 }
 
 /** process/start params the sandbox decision needs (already validated by processMethods). */
@@ -73,6 +75,7 @@ export interface SandboxedLaunch {
 }
 
 const PROBE_TIMEOUT_MS = 15_000;
+const RECHECK_AFTER_MS = 60_000;
 const VERSION_TIMEOUT_MS = 10_000;
 const HELPER_NAME = 'codex-linux-sandbox';
 const WHAT_TO_DO_BINARY =
@@ -85,6 +88,7 @@ export class SandboxSupport {
   private readonly env: NodeJS.ProcessEnv;
   private current: SandboxStatus = { state: 'unchecked', sandboxType: null, mode: null, codexPath: null, codexVersion: null, reason: null };
   private checking: Promise<SandboxStatus> | null = null;
+  private checkedAt = 0;
   /** The private 0700 directory holding the helper symlink; null until made. */
   private dir: string | null = null;
   private helperPath: string | null = null;
@@ -100,10 +104,16 @@ export class SandboxSupport {
     return { ...this.current };
   }
 
-  /** Finds and probes codex once; later calls return the cached result. */
+  /**
+   * Finds and probes codex once; later calls return the cached result. A failure is kept
+   * for RECHECK_AFTER_MS only (codex may get installed, a loaded machine may have timed the
+   * probe out); success is kept for the server's life.
+   */
   check(): Promise<SandboxStatus> {
+    if (this.checking && this.current.state === 'unavailable' && Date.now() - this.checkedAt >= (this.opts.recheckAfterMs ?? RECHECK_AFTER_MS)) this.checking = null;
     this.checking ??= this.runCheck().then((s) => {
       this.current = s;
+      this.checkedAt = Date.now();
       return { ...s };
     });
     return this.checking;
@@ -194,6 +204,7 @@ export class SandboxSupport {
     const failures: string[] = [];
     if (this.platform === 'linux' && loc.native) {
       const helper = path.join(work, HELPER_NAME);
+      rmSync(helper, { force: true }); // a re-check after a failure
       symlinkSync(loc.native, helper);
       const fail = await probe(work, (w, script, args) => [helper, ['--sandbox-policy-cwd', w, '--command-cwd', w, '--permission-profile', JSON.stringify(probeProfile(w)), '--', '/bin/sh', '-c', script, 'sh', ...args]], true);
       if (!fail) {
