@@ -110,12 +110,17 @@ export class SandboxSupport {
    * probe out); success is kept for the server's life.
    */
   check(): Promise<SandboxStatus> {
-    if (this.checking && this.current.state === 'unavailable' && Date.now() - this.checkedAt >= (this.opts.recheckAfterMs ?? RECHECK_AFTER_MS)) this.checking = null;
-    this.checking ??= this.runCheck().then((s) => {
-      this.current = s;
-      this.checkedAt = Date.now();
-      return { ...s };
-    });
+    // checkedAt is 0 while a check runs, so concurrent callers share it.
+    const stale = this.checkedAt > 0 && this.current.state === 'unavailable' && Date.now() - this.checkedAt >= (this.opts.recheckAfterMs ?? RECHECK_AFTER_MS);
+    if (stale) this.checking = null;
+    if (!this.checking) {
+      this.checkedAt = 0;
+      this.checking = this.runCheck().then((s) => {
+        this.current = s;
+        this.checkedAt = Date.now();
+        return { ...s };
+      });
+    }
     return this.checking;
   }
 
