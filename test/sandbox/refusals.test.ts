@@ -188,3 +188,24 @@ test('a failed check is retried later: codex installed after the server started 
     s.dispose();
   }
 });
+
+test('codex upgraded on disk after the check: a client of the new version makes the server look again', { skip: codexSkip('0.169.0') || codexSkip('0.171.0') }, async () => {
+  const d = dir('upgrade-');
+  const link = path.join(d, 'codex');
+  fs.symlinkSync(cachedCodex('0.169.0')!, link);
+  const s = new SandboxSupport({ codexPath: link, tmpDir: d });
+  try {
+    assert.equal((await s.check()).codexVersion, '0.169.0');
+    fs.unlinkSync(link);
+    fs.symlinkSync(cachedCodex('0.171.0')!, link);
+    const req = { sandbox: sandboxFor({ roots: [d] }), enforceManagedNetwork: false, managedNetwork: null, argv: ['/bin/true'], cwd: d, arg0: null };
+    const launch = await s.prepare({ ...req, env: { CODEX_VERSION: '0.171.0' } });
+    assert.equal(launch?.sandboxType, 'linuxSeccomp');
+    assert.equal(s.status().codexVersion, '0.171.0');
+    assert.equal(fs.realpathSync(launch!.file), fs.realpathSync(cachedCodex('0.171.0')!));
+    // An old client is now the mismatch, refused after its one re-check.
+    await assert.rejects(s.prepare({ ...req, env: { CODEX_VERSION: '0.169.0' } }), /the client is codex 0\.169\.0/);
+  } finally {
+    s.dispose();
+  }
+});

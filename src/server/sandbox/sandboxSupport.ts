@@ -19,7 +19,7 @@
  * exactly is refused with upstream's wording plus why and what to do, and nothing starts.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidParams } from '../../protocol/errors';
@@ -89,6 +89,8 @@ export class SandboxSupport {
   private current: SandboxStatus = { state: 'unchecked', sandboxType: null, mode: null, codexPath: null, codexVersion: null, reason: null };
   private checking: Promise<SandboxStatus> | null = null;
   private checkedAt = 0;
+  /** Client versions that did not match and made us check codex again (once each). */
+  private readonly recheckedFor = new Set<string>();
   /** The private 0700 directory holding the helper symlink; null until made. */
   private dir: string | null = null;
   private helperPath: string | null = null;
@@ -145,11 +147,17 @@ export class SandboxSupport {
       // Upstream's own words for this case.
       throw invalidParams(`sandboxed remote process launch is not supported on Windows. ${UNSANDBOXED_HINT}`);
     }
-    const s = await this.check();
+    let s = await this.check();
+    const clientVersion = r.env.CODEX_VERSION;
+    if (clientVersion !== undefined && clientVersion !== s.codexVersion && !this.recheckedFor.has(clientVersion)) {
+      // codex may have been upgraded on disk since the check: look once more per client version.
+      this.recheckedFor.add(clientVersion);
+      this.checking = null;
+      s = await this.check();
+    }
     if (s.state !== 'available' || !s.mode || !s.sandboxType || !s.codexPath) {
       throw new SandboxRefusal(s.reason ?? 'sandbox support is not available', s.reason?.includes('user namespaces') ? USERNS_TODO : WHAT_TO_DO_BINARY);
     }
-    const clientVersion = r.env.CODEX_VERSION;
     if (clientVersion !== undefined && clientVersion !== s.codexVersion) {
       throw new SandboxRefusal(
         `the client is codex ${clientVersion} but the codex whose sandbox this server uses (${s.codexPath}) is ${s.codexVersion}; ` +
@@ -209,8 +217,10 @@ export class SandboxSupport {
     const failures: string[] = [];
     if (this.platform === 'linux' && loc.native) {
       const helper = path.join(work, HELPER_NAME);
-      rmSync(helper, { force: true }); // a re-check after a failure
-      symlinkSync(loc.native, helper);
+      // Replaced atomically: a re-check must not leave a moment without the helper.
+      rmSync(`${helper}.new`, { force: true });
+      symlinkSync(loc.native, `${helper}.new`);
+      renameSync(`${helper}.new`, helper);
       const fail = await probe(work, (w, script, args) => [helper, ['--sandbox-policy-cwd', w, '--command-cwd', w, '--permission-profile', JSON.stringify(probeProfile(w)), '--', '/bin/sh', '-c', script, 'sh', ...args]], true);
       if (!fail) {
         this.helperPath = helper;
