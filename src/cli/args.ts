@@ -14,6 +14,8 @@ export interface CliOptions {
   adminStdio: boolean;
   /** Orphan-proofing watchdog (default on). */
   watchdog: boolean;
+  /** The codex whose sandbox enforces sandboxed requests (default: `codex` on PATH). */
+  codexPath?: string;
   help: boolean;
   version: boolean;
 }
@@ -62,12 +64,16 @@ Options:
                                server shuts down when stdin closes (its parent went away).
   --no-watchdog                Do not start the watchdog process that kills every managed
                                process group if this server dies without shutting down.
+  --codex-path PATH            The codex (native binary or npm's codex launcher) whose sandbox
+                               enforces requests that carry a \`sandbox\` (codex -s
+                               workspace-write / read-only). Default: \`codex\` on PATH.
   -h, --help                   Show this help.
   --version                    Print the version.
 
 Security: binds 127.0.0.1 by default, refuses any request with an Origin header (403) or a
 Host header that does not name the listener (403), and compares tokens in constant time.
-It does not sandbox: processes run with this server's user rights.
+Processes run with this server's user rights unless the request carries a \`sandbox\`: then
+(Linux) they run under codex's own sandbox, or are refused when it cannot be enforced.
 Signals: SIGINT/SIGTERM stop the server after terminating every managed process. With
 stdio:// or --admin-stdio, the end of stdin (the parent died) does the same.
 `;
@@ -104,6 +110,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--heartbeat-ms': o.heartbeatMs = int(); break;
       case '--admin-stdio': o.adminStdio = true; break;
       case '--no-watchdog': o.watchdog = false; break;
+      case '--codex-path': o.codexPath = value(); break;
       case '-h': case '--help': o.help = true; break;
       case '--version': o.version = true; break;
       default: throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);

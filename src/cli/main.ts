@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ExecServer } from '../server/execServer';
 import { observeInProcess } from '../server/observer';
+import { describeSandboxStatus, sandboxFor } from '../server/sandbox';
 import { serveAdminStdio } from '../transport/adminStdio';
 import { serveStdio } from '../transport/stdio';
 import { isLoopbackHost } from '../transport/auth';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       sessionTtlMs: o.sessionTtlMs,
       terminateGraceMs: o.terminateGraceMs,
       executorVersion: VERSION,
+      codexPath: o.codexPath,
     },
     { watchdog: o.watchdog && { onError: (m) => process.stderr.write(`exec-server: ${m}\n`) } },
   );
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => void stop(129));
 
   if (o.listen.kind === 'stdio') {
+    logSandboxStatus(server);
     await serveStdio(server, process.stdin, process.stdout, { maxLineBytes: o.maxFrameBytes });
     await stop(0);
     return;
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
     );
   }
   process.stderr.write(`exec-server: listening on ${listener.url}\n`);
+  logSandboxStatus(server);
   if (o.adminStdio) {
     const admin = serveAdminStdio(observeInProcess(server), process.stdin, adminOutput(), {
       ready: { url: listener.url, port: listener.port, pid: process.pid },
@@ -100,6 +104,13 @@ async function main(): Promise<void> {
     // stdin closed: the parent (the extension host) stopped us or died.
     void admin.closed.then(() => stop(0));
   }
+}
+
+/** Finds and probes codex once at start (sandboxed requests would wait for it) and says what it found. */
+function logSandboxStatus(server: ExecServer): void {
+  void sandboxFor(server.config)
+    .check()
+    .then((s) => process.stderr.write(`exec-server: ${describeSandboxStatus(s)}\n`));
 }
 
 /** How long an exiting stdio server waits for its client to read what is still queued. */

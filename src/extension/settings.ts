@@ -11,11 +11,13 @@ export interface Settings {
   terminateGraceMs: number;
   codexTerminalIntegration: boolean;
   maxFinishedProcesses: number;
+  /** The codex whose sandbox enforces sandboxed requests; '' = `codex` on the server's PATH. */
+  codexPath: string;
 }
 
 export const SECTION = 'execServer';
 /** Settings that only take effect when the server (re)starts. */
-export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs'] as const;
+export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs', 'codexPath'] as const;
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
@@ -32,6 +34,7 @@ export function readSettings(): Settings {
     terminateGraceMs: int('terminateGraceMs', 1000, 0, 60_000),
     codexTerminalIntegration: c.get<boolean>('codexTerminalIntegration', false),
     maxFinishedProcesses: int('maxFinishedProcesses', 200, 0, 100_000),
+    codexPath: (c.get<string>('codexPath', '') ?? '').trim(),
   };
 }
 
@@ -41,5 +44,6 @@ export function serverConfig(s: Settings, executorVersion: string): Partial<Serv
     sessionTtlMs: s.sessionTtlSeconds * 1000,
     terminateGraceMs: s.terminateGraceMs,
     executorVersion,
+    codexPath: s.codexPath || undefined,
   };
 }

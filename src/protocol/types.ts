@@ -57,7 +57,7 @@ export interface StartParams {
 
 export interface StartResult {
   processId: string;
-  sandboxType: 'none';
+  sandboxType: 'none' | 'linuxSeccomp' | 'macosSeatbelt';
   pid: number;
 }
 

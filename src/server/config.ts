@@ -21,6 +21,8 @@ export interface ServerConfig {
   maxReadWaitMs: number;
   /** Version reported in environmentInfo.executorVersion. */
   executorVersion: string;
+  /** The codex whose sandbox enforces `sandbox` requests (sandbox/codexBinary.ts); default: `codex` on PATH. */
+  codexPath?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {

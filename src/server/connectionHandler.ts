@@ -8,6 +8,7 @@ import type { ExecServer } from './execServer';
 import { createFilesystemMethods } from './filesystem';
 import type { MethodTable } from './methodTable';
 import { createProcessMethods } from './processMethods';
+import { sandboxFor } from './sandbox';
 import type { Session } from './session';
 
 /** Thrown for messages after which the connection must be closed (the seed's rule). */
@@ -95,7 +96,8 @@ export class ConnectionHandler {
   }
 
   private environmentInfo() {
-    return buildEnvironmentInfo({ cwd: process.cwd(), executorVersion: this.server.config.executorVersion });
+    const sandbox = sandboxFor(this.server.config).status();
+    return buildEnvironmentInfo({ cwd: process.cwd(), executorVersion: this.server.config.executorVersion, sandbox });
   }
 }
 

@@ -45,6 +45,7 @@ import { pathFromWire, pathToWire } from '../protocol/paths';
 import type { EnvironmentInfo } from '../protocol/types';
 import { Params } from '../protocol/validate';
 import type { MethodTable } from './methodTable';
+import type { SandboxStatus } from './sandbox';
 
 // ---------------------------------------------------------------------------
 // environment/info
@@ -67,8 +68,8 @@ export const CAPABILITIES: Readonly<Record<string, boolean>> = Object.freeze({
   linuxApprovedRootWritePreservesRestrictions: false,
 });
 
-export function buildEnvironmentInfo(opts: { cwd: string; executorVersion: string }): EnvironmentInfo {
-  return {
+export function buildEnvironmentInfo(opts: { cwd: string; executorVersion: string; sandbox?: SandboxStatus }): EnvironmentInfo {
+  const info: EnvironmentInfo & { sandbox?: SandboxStatus } = {
     shell: detectShell(process.env.SHELL),
     executorVersion: opts.executorVersion,
     providerId: providerId(),
@@ -80,6 +81,9 @@ export function buildEnvironmentInfo(opts: { cwd: string; executorVersion: strin
     tempDir: pathToWire(os.tmpdir()),
     capabilities: { ...CAPABILITIES },
   };
+  // Ours, not upstream's: whether sandboxed process/start can be enforced, and with what.
+  if (opts.sandbox) info.sandbox = opts.sandbox;
+  return info;
 }
 
 export function detectShell(envShell: string | undefined): { name: string; path: string } {

@@ -5,6 +5,7 @@ import { ConnectionHandler } from './connectionHandler';
 import type { ManagedProcess } from './managedProcess';
 import { ServerEvents } from './serverEvents';
 import { Session } from './session';
+import { releaseSandbox } from './sandbox';
 import { groupAlive } from './processGroup';
 import { GroupWatchdog, type GroupWatchdogOptions } from './groupWatchdog';
 import { ClosedOutputBudget } from './closedOutputBudget';
@@ -113,5 +114,6 @@ export class ExecServer {
     this.endedSessions.clear();
     // Last sweep: the watchdog kills whatever group outlived the grace, then exits.
     this.watchdog?.dispose();
+    releaseSandbox(this.config); // the private helper directory
   }
 }

@@ -11,8 +11,8 @@
  * → -32600; every other OS error → -32603 with Rust's io::Error text, e.g.
  * `Not a directory (os error 20)`.
  *
- * This server does not sandbox, so a non-null `sandbox` is refused (fail closed) rather
- * than silently ignored.
+ * A request that carries a `sandbox` is checked against it before anything is touched
+ * (sandbox/fsGuard.ts): writes only inside its writable roots, reads only where it allows.
  */
 import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
@@ -21,6 +21,7 @@ import { ErrorCode, RpcError, invalidRequest, notFound } from '../protocol/error
 import { pathFromWire, pathToWire } from '../protocol/paths';
 import { Params } from '../protocol/validate';
 import type { MethodTable } from './methodTable';
+import { guardFs, guardRecursiveRemove, type FsIntent } from './sandbox';
 
 export const DEFAULT_READ_FILE_MAX_BYTES = 64 * 1024 * 1024;
 /** Larger `len` values in fs/readBlock are clamped to this (the reply's `eof` stays truthful). */
@@ -103,14 +104,9 @@ export function fsErrorToRpc(err: unknown): RpcError {
   return new RpcError(code, message);
 }
 
-/** Refuses a non-null `sandbox`: this server cannot enforce one, and must not pretend to. */
-export function rejectSandbox(p: Params): void {
-  const sandbox = p.raw('sandbox');
-  if (sandbox === undefined || sandbox === null) return;
-  throw invalidRequest(
-    'this exec server does not sandbox: a request with a `sandbox` was refused. ' +
-      'Run codex with `--sandbox danger-full-access` (or remove the sandbox) to use this server.',
-  );
+/** Throws unless the request's `sandbox` (if any) allows `intent` on `path`. */
+function checkSandbox(p: Params, intent: FsIntent, ...paths: string[]): void {
+  guardFs(p.raw('sandbox'), intent, ...paths);
 }
 
 function capitalize(s: string): string {
@@ -133,11 +129,12 @@ function notAFile(p: string): RpcError {
   return invalidRequest(`path \`${p}\` is not a file`);
 }
 
-/** Opens params, refuses a sandbox, and reads one path field. */
-function pathParams(params: unknown, what: string, field = 'path'): { p: Params; path: string } {
+/** Opens params, reads one path field, and checks it against the request's sandbox. */
+function pathParams(params: unknown, what: string, intent: FsIntent = 'read', field = 'path'): { p: Params; path: string } {
   const p = Params.of(params, what);
-  rejectSandbox(p);
-  return { p, path: pathFromWire(field, p.string(field)) };
+  const path = pathFromWire(field, p.string(field));
+  checkSandbox(p, intent, path);
+  return { p, path };
 }
 
 // ---------------------------------------------------------------------------
@@ -197,7 +194,7 @@ async function readFully(fh: fsp.FileHandle, buf: Buffer, position: number): Pro
 }
 
 async function writeFile(params: unknown): Promise<Record<string, never>> {
-  const { p, path } = pathParams(params, 'FsWriteFileParams');
+  const { p, path } = pathParams(params, 'FsWriteFileParams', 'write');
   const encoded = p.string('dataBase64');
   let data: Buffer;
   try {
@@ -237,14 +234,14 @@ async function readDirectory(params: unknown) {
 }
 
 async function createDirectory(params: unknown): Promise<Record<string, never>> {
-  const { p, path } = pathParams(params, 'FsCreateDirectoryParams');
+  const { p, path } = pathParams(params, 'FsCreateDirectoryParams', 'write');
   const recursive = p.optBool('recursive') ?? true;
   await os(() => fsp.mkdir(path, { recursive }));
   return {};
 }
 
 async function remove(params: unknown): Promise<Record<string, never>> {
-  const { p, path } = pathParams(params, 'FsRemoveParams');
+  const { p, path } = pathParams(params, 'FsRemoveParams', 'writeEntry');
   const recursive = p.optBool('recursive') ?? true;
   const force = p.optBool('force') ?? true;
   let st: Stats;
@@ -254,6 +251,7 @@ async function remove(params: unknown): Promise<Record<string, never>> {
     if (force && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw fsErrorToRpc(err);
   }
+  if (st.isDirectory() && recursive) guardRecursiveRemove(p.raw('sandbox'), path);
   if (!st.isDirectory()) await os(() => fsp.unlink(path));
   // Non-recursive removal of a directory is rmdir, which fails ENOTEMPTY like upstream.
   else if (recursive) await os(() => fsp.rm(path, { recursive: true, force }));
@@ -263,9 +261,10 @@ async function remove(params: unknown): Promise<Record<string, never>> {
 
 async function copy(params: unknown): Promise<Record<string, never>> {
   const p = Params.of(params, 'FsCopyParams');
-  rejectSandbox(p);
   const source = pathFromWire('sourcePath', p.string('sourcePath'));
   const destination = pathFromWire('destinationPath', p.string('destinationPath'));
+  checkSandbox(p, 'read', source);
+  checkSandbox(p, 'write', destination);
   const recursive = p.bool('recursive');
   const st = await os(() => fsp.stat(source));
   if (st.isDirectory()) {
@@ -378,11 +377,11 @@ class WatchTable {
 
   async watchMissing(params: unknown) {
     const p = Params.of(params, 'FsWatchMissingParams');
-    rejectSandbox(p);
     const watchId = readWatchId(p);
     const missing = p.stringArray('missing').map((u, i) => pathFromWire(`missing[${i}]`, u));
     const presentUri = p.optString('present');
     const present = presentUri === undefined ? null : pathFromWire('present', presentUri);
+    checkSandbox(p, 'read', ...missing, ...(present === null ? [] : [present]));
     if (missing.length > MAX_WATCH_PATHS) throw invalidRequest(`fs/watchMissing accepts at most ${MAX_WATCH_PATHS} paths`);
     this.stop(watchId);
     if (!this.notify) return { watching: false };

@@ -1,3 +1,4 @@
+import { commandArgv, isSandboxed } from './sandbox';
 import type { SignalName, WriteStatus, OutputStream } from '../protocol/types';
 import type { ExecServer } from './execServer';
 import type { ManagedProcess } from './managedProcess';
@@ -25,6 +26,8 @@ export interface ProcessSnapshot {
   clientName: string;
   pid: number;
   argv: string[];
+  /** Runs under codex's sandbox (process/start carried a `sandbox`). */
+  sandboxed?: boolean;
   cwd: string;
   tty: boolean;
   pipeStdin: boolean;
@@ -83,7 +86,8 @@ export function snapshotProcess(p: ManagedProcess, clientName: string): ProcessS
     processId: p.processId,
     clientName,
     pid: p.pid,
-    argv: p.spec.argv,
+    argv: commandArgv(p),
+    sandboxed: isSandboxed(p),
     cwd: p.spec.cwd,
     tty: p.spec.tty,
     pipeStdin: p.spec.pipeStdin,

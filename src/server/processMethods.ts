@@ -8,15 +8,12 @@ import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
 import type { MethodTable } from './methodTable';
 import { checkCwd, resolveProgram } from './programPath';
+import { commandArgv, markSandboxed, sandboxDeniedFor, sandboxFor } from './sandbox';
 import type { Session } from './session';
 import { explainSpawnFailure } from './spawnFailure';
 
 const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
-const SANDBOX_REFUSAL =
-  'this exec server does not sandbox processes, so it refuses requests that ask for a sandbox ' +
-  'rather than run them unsandboxed; run codex with `--sandbox danger-full-access` ' +
-  '(or `--dangerously-bypass-approvals-and-sandbox`) when routing commands through it';
 
 /** process/* for one session. Validation first, then the registry; errors name the field. */
 export function createProcessMethods(session: Session, config: ServerConfig): MethodTable {
@@ -42,10 +39,6 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const envPolicy = parseEnvPolicy(q.raw('envPolicy'));
       const metadata = q.optObject('metadata');
       if (argv.length === 0) throw invalidParams('argv must not be empty');
-      if (q.raw('sandbox') !== undefined && q.raw('sandbox') !== null) throw invalidRequest(SANDBOX_REFUSAL);
-      if (q.optBool('enforceManagedNetwork') === true) {
-        throw invalidRequest('this exec server cannot enforce a managed network; ' + SANDBOX_REFUSAL);
-      }
       const cwd = pathFromWire('cwd', cwdWire);
       if (session.processes.has(processId) || session.starting.has(processId)) {
         throw invalidRequest(`process ${clip(processId)} already exists`);
@@ -55,19 +48,26 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const file = resolveProgram(argv[0], childEnv, cwd);
       session.starting.add(processId);
       try {
+        // A `sandbox` runs the command under codex's sandbox helper, or is refused (sandbox/).
+        const sandboxed = await sandboxFor(config).prepare({
+          sandbox: q.raw('sandbox'), enforceManagedNetwork: q.raw('enforceManagedNetwork'), managedNetwork: q.raw('managedNetwork'),
+          argv, cwd, env, arg0,
+        });
+        const launch = sandboxed ?? { file, argv, arg0 };
         const p = await ManagedProcess.start({
           sessionId: session.id,
           processId,
-          spec: { file, argv, arg0, cwd, env: childEnv, tty, pipeStdin, cols, rows },
+          spec: { file: launch.file, argv: launch.argv, arg0: launch.arg0, cwd, env: childEnv, tty, pipeStdin, cols, rows },
           metadata,
           config,
           events: session,
         }).catch((err: unknown) => {
           throw explainSpawnFailure(err, { program: argv[0], file, cwd, tty });
         });
+        if (sandboxed) markSandboxed(p, argv);
         if (session.ended) p.terminate(); // the client left while we were spawning
         session.add(p);
-        return { processId, sandboxType: 'none', pid: p.pid };
+        return { processId, sandboxType: sandboxed?.sandboxType ?? 'none', pid: p.pid };
       } finally {
         session.starting.delete(processId);
       }
@@ -93,7 +93,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         exitCode: p.exitCode,
         closed: p.state === 'closed',
         failure: null,
-        sandboxDenied: false,
+        sandboxDenied: p.state !== 'running' && sandboxDeniedFor(p),
         truncated: slice.truncated,
       };
     },
@@ -150,7 +150,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       processes: [...session.processes.values()].map((p) => ({
         processId: p.processId,
         pid: p.pid,
-        argv: p.spec.argv,
+        argv: commandArgv(p),
         tty: p.tty,
         state: p.state,
         exitCode: p.exitCode,

@@ -3,6 +3,7 @@ import type { ClientChannel } from './clientChannel';
 import type { ServerConfig } from './config';
 import type { ManagedProcess, ProcessEvents } from './managedProcess';
 import type { RetainedChunk } from './outputBuffer';
+import { sandboxDeniedFor } from './sandbox';
 import type { ServerEvents } from './serverEvents';
 
 /**
@@ -89,7 +90,7 @@ export class Session implements ProcessEvents {
       seq,
       exitCode: p.exitCode,
       signal: p.exitSignal,
-      sandboxDenied: false,
+      sandboxDenied: sandboxDeniedFor(p),
     });
     this.events.emit('processExited', p);
   }

@@ -86,7 +86,7 @@ const paramErrors: Array<[string, (id: string) => Record<string, unknown>, numbe
   ['cwd that is a file', (id) => startParams(id, ['true'], { cwd: '/etc/hostname' }), -32603, /Not a directory/],
   ['cwd that does not exist, PTY', (id) => startParams(id, ['true'], { cwd: '/nonexistent/dir/xyz', tty: true }), -32603, /No such file or directory/],
   ['params an array', () => ['x'] as unknown as Record<string, unknown>, -32602, /expected struct/],
-  ['a sandbox request', (id) => startParams(id, ['true'], { sandbox: { permissions: {} } }), -32600, /does not sandbox/],
+  ['a sandbox that cannot be enforced', (id) => startParams(id, ['true'], { sandbox: { permissions: {} } }), -32602, /^sandbox intent cannot be enforced on this executor: /],
 ];
 
 for (const [what, make, code, message] of paramErrors) {

@@ -50,6 +50,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
   if (c.retainedOutputBytes !== undefined) args.push('--retained-output-bytes', String(c.retainedOutputBytes));
   if (c.sessionTtlMs !== undefined) args.push('--session-ttl-ms', String(c.sessionTtlMs));
   if (c.terminateGraceMs !== undefined) args.push('--terminate-grace-ms', String(c.terminateGraceMs));
+  if (c.codexPath) args.push('--codex-path', c.codexPath);
   const grace = c.terminateGraceMs ?? 1_000;
 
   const child: ChildProcess = spawn(extras.execPath ?? process.execPath, args, {
@@ -105,6 +106,8 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
     ]).finally(() => clearTimeout(timer));
     ready = true;
     o.log(`exec server child (pid ${child.pid}) listening on ${r.url}`);
+    // The sandbox status line can reach stderr before the ready line reaches stdout.
+    for (const l of stderrTail.split('\n')) if (l.startsWith('exec-server: sandbox: ')) o.log(`[server] ${l}`);
     child.once('exit', () => {
       observer.dispose();
       if (stopping) return;
