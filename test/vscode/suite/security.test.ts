@@ -158,11 +158,15 @@ describe(`the token never appears in logs or messages (inside VS Code, ${MODE} h
     const logsRoot = path.resolve(api.logDirectory, '..', '..', '..');
     assert.equal(path.basename(logsRoot), 'logs', `log root ${logsRoot}`);
     // VS Code writes the files asynchronously: wait until the canaries (logged last) are there.
+    let seen = '';
     await waitFor('the canaries reached the log files', () => {
       const hits = findIn([logsRoot], [canaryOut, canaryLog]);
       const inLogChannel = hits.some(([f, n]) => n === canaryLog && path.basename(f) === 'Exec Server.log');
       const inOutputChannel = hits.some(([f, n]) => n === canaryOut && path.basename(path.dirname(f)).startsWith('output_logging_'));
+      seen = `in the log channel: ${inLogChannel}, in the output channel's file: ${inOutputChannel}, files with a canary: ${hits.map(([f]) => path.relative(logsRoot, f)).join(', ') || 'none'}`;
       return inLogChannel && inOutputChannel;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message} (${seen})`);
     });
     // Messages shown to the user are in the scanned files too (the failure above was one).
     const shown = `[notification] Exec Server failed to start: port ${busy} on 127.0.0.1 is already in use`;
