@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SignalName } from '../protocol/types';
-import { commandLabel, commandLine } from './format';
+import { agentGroupName, copyableCommand, displayCommand } from './processLabels';
 import type { Notifier } from './notify';
 import type { OutputChannels } from './outputChannels';
 import { isFinished, type ProcessEntry, type ProcessModel } from './processModel';
@@ -32,14 +32,14 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
       if (!p) void notify.warn('That process is no longer listed.');
       return p;
     }
-    if (t && typeof t === 'object' && 'kind' in t && t.kind === 'session') return undefined;
+    if (t && typeof t === 'object' && 'kind' in t && t.kind === 'group') return undefined;
     const candidates = model.listProcesses().filter(filter).sort((a, b) => b.snap.startedAtMs - a.snap.startedAtMs);
     if (candidates.length === 0) {
       void notify.info('No matching process.');
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      candidates.map((p) => ({ label: commandLabel(p.snap.argv), description: processDescription(p), detail: p.snap.clientName, p })),
+      candidates.map((p) => ({ label: displayCommand(p.snap), description: processDescription(p), detail: agentGroupName(p.snap.clientName), p })),
       { placeHolder, matchOnDescription: true },
     );
     return pick?.p;
@@ -102,7 +102,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     }),
     reg('execServer.copyCommand', async (t: Target) => {
       const p = await resolve(t, () => true, 'Copy the command of');
-      if (p) await vscode.env.clipboard.writeText(commandLine(p.snap.argv));
+      if (p) await vscode.env.clipboard.writeText(copyableCommand(p.snap));
     }),
     reg('execServer.copyPid', async (t: Target) => {
       const p = await resolve(t, () => true, 'Copy the pid of');

@@ -26,8 +26,8 @@ export interface ExecServerApi {
   readonly mode: 'inProcess' | 'child' | undefined;
   readonly discoveryFile: string | undefined;
   readonly statusBarText: string;
-  /** The tree as the user sees it: what getChildren/getTreeItem produce. */
-  getTreeSnapshot(): TreeSnapshotSession[];
+  /** The tree as the user sees it: what getChildren/getTreeItem produce (agent groups, their processes). */
+  getTreeSnapshot(): TreeSnapshotGroup[];
   /** The tree node of a process (to pass to tree commands), by pid. */
   findProcessNode(pid: number): Node | undefined;
   outputChannelText(key: string): string | undefined;
@@ -47,9 +47,11 @@ export interface TreeSnapshotItem {
   icon: string;
   contextValue: string;
 }
-export interface TreeSnapshotSession extends TreeSnapshotItem {
+export interface TreeSnapshotGroup extends TreeSnapshotItem {
   children: TreeSnapshotItem[];
 }
+/** The old name, from when the top level was one node per session. */
+export type TreeSnapshotSession = TreeSnapshotGroup;
 
 export function activate(context: vscode.ExtensionContext): ExecServerApi {
   const activation = new ActivationTimer((line) => log.info(line));

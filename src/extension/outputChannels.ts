@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { AnsiStripper } from './ansi';
-import { commandLabel, commandLine, formatClock } from './format';
+import { formatClock } from './format';
+import { copyableCommand, displayCommand } from './processLabels';
 import type { ProcessModel } from './processModel';
 
 /**
@@ -78,7 +79,7 @@ export class OutputChannels implements vscode.Disposable {
     if (!c) {
       const p = this.model.getProcess(key);
       if (!p) throw new Error(`no such process ${key}`);
-      const name = `Exec: ${commandLabel(p.snap.argv, 40)} (${p.snap.pid})`;
+      const name = `Exec: ${displayCommand(p.snap, 40)} (${p.snap.pid})`;
       c = new ProcessChannel(vscode.window.createOutputChannel(name), key, this.model, this.log);
       this.channels.set(key, c);
       c.channel.show(true);
@@ -159,7 +160,7 @@ class ProcessChannel {
 
   async fill(): Promise<void> {
     const p = this.model.getProcess(this.key)!;
-    this.append(`$ ${commandLine(p.snap.argv)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
+    this.append(`$ ${copyableCommand(p.snap)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
     const observer = this.model.observer;
     if (observer && this.model.isLive(p)) {
       // Subscribe first (buffering), then read what is retained, then replay what came meanwhile.
