@@ -10,6 +10,7 @@ import { readSettings, SECTION, SERVER_SETTINGS } from './settings';
 import { StatusBar } from './statusBar';
 import { TerminalEnv } from './terminalEnv';
 import { Notifier } from './notify';
+import { ensureLauncher, type LauncherInfo } from './launcher';
 import type { ChannelStats } from './outputChannels';
 
 /**
@@ -39,6 +40,8 @@ export interface ExecServerApi {
   /** Where VS Code keeps this extension's log files (context.logUri); the log channel's file is in it. */
   readonly logDirectory: string;
   ready: Promise<void>;
+  /** The stable launcher in global storage (undefined if it could not be written; see the log). */
+  launcher: Promise<LauncherInfo | undefined>;
 }
 export interface TreeSnapshotItem {
   key?: string;
@@ -118,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   updateView();
   log.info(`Exec Server extension activated (VS Code ${vscode.version}, ${vscode.env.appName}, remote: ${vscode.env.remoteName ?? 'none'})`);
   const ready = ctl.start();
+  const launcher = writeLauncher(context, log);
   let modelChanges = 0;
   context.subscriptions.push(model.onDidChange(() => modelChanges++));
 
@@ -165,9 +169,26 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     },
     logDirectory: context.logUri.fsPath,
     ready,
+    launcher,
   };
   activation.activateReturned();
   return api;
+}
+
+/** The launcher agents outside VS Code are pointed at (launcher.ts); failures are logged, not fatal. */
+async function writeLauncher(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<LauncherInfo | undefined> {
+  if (context.globalStorageUri.scheme !== 'file') {
+    log.warn(`no launcher: global storage is not a local folder (${context.globalStorageUri.scheme})`);
+    return undefined;
+  }
+  try {
+    const l = await ensureLauncher(context.globalStorageUri.fsPath, process.execPath, context.extensionPath);
+    log.info(`launcher ${l.path} ${l.written ? 'written' : 'up to date'}`);
+    return l;
+  } catch (err) {
+    log.error(`could not write the launcher: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 export async function deactivate(): Promise<void> {
