@@ -11,6 +11,7 @@ import { StatusBar } from './statusBar';
 import { TerminalEnv } from './terminalEnv';
 import { Notifier } from './notify';
 import { ensureLauncher, type LauncherInfo } from './launcher';
+import { McpServerProvider, type McpRegistration } from './mcpProvider';
 import type { ChannelStats } from './outputChannels';
 
 /**
@@ -42,6 +43,8 @@ export interface ExecServerApi {
   ready: Promise<void>;
   /** The stable launcher in global storage (undefined if it could not be written; see the log). */
   launcher: Promise<LauncherInfo | undefined>;
+  /** The MCP server definition provider for VS Code's agent (and Cursor's registration). */
+  readonly mcp: McpRegistration;
 }
 export interface TreeSnapshotItem {
   key?: string;
@@ -69,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
   const outputs = new OutputChannels(model, log);
   const statusBar = new StatusBar(ctl, model);
+  const mcp = new McpServerProvider(ctl, context.extensionPath, log);
 
   const updateView = () => {
     const state = ctl.state;
@@ -94,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     view,
     outputs,
     statusBar,
+    mcp,
     view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
     ctl.onDidChangeState(updateView),
     model.onDidChange(scheduleViewUpdate),
@@ -170,6 +175,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     logDirectory: context.logUri.fsPath,
     ready,
     launcher,
+    mcp,
   };
   activation.activateReturned();
   return api;
