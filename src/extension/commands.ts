@@ -48,16 +48,16 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
 
   const stop = async (t: Target, how: 'terminate' | SignalName) => {
     const p = await resolve(t, running, `Process to ${how}`);
-    const observer = model.observer;
     if (!p) return false;
-    if (!observer || !model.isLive(p)) {
+    const control = model.controlOf(p);
+    if (!control) {
       void notify.warn('The server that ran this process has stopped.');
       return false;
     }
     if (isFinished(p)) return false;
     model.markStopping(p.snap.key, how);
     try {
-      const ok = how === 'terminate' ? await observer.terminate(p.snap.key) : await observer.signal(p.snap.key, how);
+      const ok = how === 'terminate' ? await control.terminate(p.snap.key) : await control.signal(p.snap.key, how);
       log.info(`${how} ${p.snap.key} (pid ${p.snap.pid}): ${ok ? 'sent' : 'nothing left to signal'}`);
       return ok;
     } catch (err) {
@@ -94,6 +94,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     reg('execServer.openInTerminal', async (t: Target) => {
       const p = await resolve(t, running, 'Open in a terminal');
       if (!p) return;
+      if (p.local?.reveal) return p.local.reveal(p.snap.key);
       try {
         openProcessTerminal(model, p.snap.key, log);
       } catch (err) {
@@ -110,8 +111,10 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     }),
 
     reg('execServer.terminateAll', async (opts?: { confirm?: boolean }) => {
+      // The server's processes: commands in the user's terminals are not ended in bulk.
       const observer = model.observer;
-      const n = model.listProcesses().filter(running).length;
+      const serverRunning = (p: ProcessEntry) => running(p) && !p.local;
+      const n = model.listProcesses().filter(serverRunning).length;
       if (!observer || n === 0) {
         void notify.info('No running process.');
         return 0;
@@ -120,7 +123,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
         const ok = await notify.confirm(`Terminate ${n} running process${n === 1 ? '' : 'es'}?`, 'Terminate All');
         if (ok !== 'Terminate All') return 0;
       }
-      for (const p of model.listProcesses().filter(running)) model.markStopping(p.snap.key, 'terminate');
+      for (const p of model.listProcesses().filter(serverRunning)) model.markStopping(p.snap.key, 'terminate');
       const done = await observer.terminateAll();
       log.info(`terminate all: ${done} process(es) signalled`);
       return done;

@@ -12,6 +12,7 @@ import { TerminalEnv } from './terminalEnv';
 import { Notifier } from './notify';
 import { ensureLauncher, type LauncherInfo } from './launcher';
 import { McpServerProvider, type McpRegistration } from './mcpProvider';
+import { TerminalExecutions } from './terminalExecutions';
 import type { ChannelStats } from './outputChannels';
 
 /**
@@ -45,6 +46,8 @@ export interface ExecServerApi {
   launcher: Promise<LauncherInfo | undefined>;
   /** The MCP server definition provider for VS Code's agent (and Cursor's registration). */
   readonly mcp: McpRegistration;
+  /** Whether terminal commands are observed (shell-execution events, VS Code 1.93+). */
+  readonly terminalsObserved: boolean;
 }
 export interface TreeSnapshotItem {
   key?: string;
@@ -73,6 +76,10 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   const outputs = new OutputChannels(model, log);
   const statusBar = new StatusBar(ctl, model);
   const mcp = new McpServerProvider(ctl, context.extensionPath, log);
+  const terminals = new TerminalExecutions(model, log, {
+    retainedBytes: () => readSettings().retainedOutputBytes,
+    graceMs: () => readSettings().terminateGraceMs,
+  });
 
   const updateView = () => {
     const state = ctl.state;
@@ -99,6 +106,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     outputs,
     statusBar,
     mcp,
+    terminals,
     view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
     ctl.onDidChangeState(updateView),
     model.onDidChange(scheduleViewUpdate),
@@ -176,6 +184,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     ready,
     launcher,
     mcp,
+    terminalsObserved: terminals.supported,
   };
   activation.activateReturned();
   return api;

@@ -32,8 +32,16 @@ export interface Group {
 export function groupIdOf(clientName: string): string {
   return `agent:${agentGroupName(clientName)}`;
 }
+/** Commands run in VS Code's terminals (terminalExecutions.ts), whoever typed them. */
+export const TERMINALS_GROUP_ID = 'terminals';
+export const TERMINALS_GROUP_LABEL = 'Terminals';
 
-/** Groups in display order: live ones first, newest first. */
+function groupIdOfProcess(model: ProcessModel, p: ProcessEntry): string {
+  if (p.local) return TERMINALS_GROUP_ID;
+  return groupIdOf(model.getSession(p.snap.sessionId)?.snap.clientName ?? p.snap.clientName);
+}
+
+/** Groups in display order: live ones first, newest first; the terminals last (when it has rows). */
 export function buildGroups(model: ProcessModel): Group[] {
   const groups = new Map<string, Group>();
   const get = (clientName: string) => {
@@ -43,13 +51,20 @@ export function buildGroups(model: ProcessModel): Group[] {
     return g;
   };
   for (const s of model.listSessions()) get(s.snap.clientName).sessions.push(s);
+  const terminals: Group = { id: TERMINALS_GROUP_ID, label: TERMINALS_GROUP_LABEL, sessions: [], processes: [] };
   for (const p of model.listProcesses()) {
+    if (p.local) {
+      terminals.processes.push(p);
+      continue;
+    }
     const s = model.getSession(p.snap.sessionId);
     get(s?.snap.clientName ?? p.snap.clientName).processes.push(p);
   }
   const live = (g: Group) => g.sessions.some((s) => !s.ended) || g.processes.some((p) => !isFinished(p));
   const newest = (g: Group) => Math.max(0, ...g.sessions.map((s) => s.firstSeen));
-  return [...groups.values()].sort((a, b) => Number(live(b)) - Number(live(a)) || newest(b) - newest(a) || a.label.localeCompare(b.label));
+  const sorted = [...groups.values()].sort((a, b) => Number(live(b)) - Number(live(a)) || newest(b) - newest(a) || a.label.localeCompare(b.label));
+  if (terminals.processes.length) sorted.push(terminals);
+  return sorted;
 }
 
 export const REFRESH_DEBOUNCE_MS = 150;
@@ -137,8 +152,7 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   processNode(p: ProcessEntry): ProcessNode {
     let n = this.processNodes.get(p.snap.key);
     if (!n) {
-      const s = this.model.getSession(p.snap.sessionId);
-      n = { kind: 'process', key: p.snap.key, sessionId: p.snap.sessionId, groupId: groupIdOf(s?.snap.clientName ?? p.snap.clientName) };
+      n = { kind: 'process', key: p.snap.key, sessionId: p.snap.sessionId, groupId: groupIdOfProcess(this.model, p) };
       this.processNodes.set(p.snap.key, n);
     }
     return n;
@@ -214,6 +228,12 @@ export function groupItem(g: Group): vscode.TreeItem {
   item.id = g.id;
   const running = g.processes.filter((p) => !isFinished(p)).length;
   const done = g.processes.length - running;
+  if (g.id === TERMINALS_GROUP_ID) {
+    item.description = `${running} running${done ? ` · ${done} done` : ''}`;
+    item.iconPath = new vscode.ThemeIcon('terminal');
+    item.contextValue = 'group.terminals';
+    return item;
+  }
   const state = groupState(g);
   const liveSessions = g.sessions.filter((s) => !s.ended);
   const detachedSince = state === 'detached' ? ` ${formatDuration(Date.now() - Math.max(...liveSessions.map((s) => s.snap.sinceMs)))}` : '';
@@ -227,6 +247,10 @@ export function groupItem(g: Group): vscode.TreeItem {
 function groupTooltip(g: Group): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${escapeMd(g.label || '(unnamed client)')}**\n\n`);
+  if (g.id === TERMINALS_GROUP_ID) {
+    md.appendMarkdown('Commands run in VS Code terminals with shell integration: yours, and those of VS Code\'s agent (`run_in_terminal`).\n');
+    return md;
+  }
   const names = [...new Set(g.sessions.map((s) => s.snap.clientName))];
   if (names.length && (names.length > 1 || names[0] !== g.label)) md.appendMarkdown(`- client: ${names.map((n) => `\`${escapeMd(n)}\``).join(', ')}\n`);
   for (const s of g.sessions) {
@@ -239,7 +263,8 @@ function groupTooltip(g: Group): vscode.MarkdownString {
 
 export function processDescription(p: ProcessEntry, now = Date.now()): string {
   const st = statusOf(p);
-  const pid = `pid ${p.snap.pid}`;
+  // A terminal command's own pid is not known (only its shell's): name the terminal instead.
+  const pid = p.local ? `terminal ${metaString(p.snap.metadata, 'terminal', 40) ?? '?'}` : `pid ${p.snap.pid}`;
   const runtime = formatDuration((p.snap.exitedAtMs ?? now) - p.snap.startedAtMs);
   switch (st) {
     case 'running':
@@ -249,7 +274,7 @@ export function processDescription(p: ProcessEntry, now = Date.now()): string {
     case 'succeeded':
       return `exit 0 · ${pid} · ${runtime}`;
     case 'failed':
-      return `${p.snap.signal ? p.snap.signal : `exit ${p.snap.exitCode}`} · ${pid} · ${runtime}`;
+      return `${p.snap.signal ? p.snap.signal : p.snap.exitCode === null ? 'ended (exit code unknown)' : `exit ${p.snap.exitCode}`} · ${pid} · ${runtime}`;
     case 'killed':
       return `killed${p.snap.signal ? ` (${p.snap.signal})` : ''} · ${pid} · ${runtime}`;
     case 'lost':
@@ -266,7 +291,7 @@ export function processItem(p: ProcessEntry): vscode.TreeItem {
   item.description = `${processDescription(p)}${note ? ` · ${note}` : ''}`;
   item.iconPath = ICONS[st];
   const running = st === 'running' || st === 'stopping';
-  item.contextValue = running ? `process.running.${p.snap.tty ? 'tty' : 'pipe'}` : 'process.finished';
+  item.contextValue = running ? `process.running.${p.local ? 'terminal' : p.snap.tty ? 'tty' : 'pipe'}` : 'process.finished';
   item.accessibilityInformation = { label: `${label}, ${item.description}` };
   item.command = { command: 'execServer.showOutput', title: 'Show Output', arguments: [{ kind: 'process', key: p.snap.key, sessionId: p.snap.sessionId }] };
   return item;
@@ -278,16 +303,16 @@ export function processTooltip(p: ProcessEntry): vscode.MarkdownString {
   md.appendCodeblock(metaString(s.metadata, 'command', 10_000) ?? commandLine(s.argv), 'shellscript');
   const rows: Array<[string, string]> = [
     ['state', processDescription(p)],
-    ['pid', `${s.pid} (process group ${s.pid})`],
+    p.local ? ['pid', s.pid ? `${s.pid} (the terminal's shell)` : 'unknown'] : ['pid', `${s.pid} (process group ${s.pid})`],
     ['cwd', s.cwd],
     ['started', formatClock(s.startedAtMs)],
   ];
   if (s.exitedAtMs) rows.push(['exited', formatClock(s.exitedAtMs)]);
   rows.push(['output', formatBytes(p.outputBytes)]);
-  rows.push(['io', s.tty ? 'PTY' : `pipes${s.pipeStdin ? ' (stdin open)' : ''}`]);
-  rows.push(['agent', `${agentGroupName(s.clientName)}${agentGroupName(s.clientName) !== s.clientName ? ` (${s.clientName})` : ''} · process ${s.processId}`]);
+  rows.push(['io', p.local ? 'VS Code terminal' : s.tty ? 'PTY' : `pipes${s.pipeStdin ? ' (stdin open)' : ''}`]);
+  if (!p.local) rows.push(['agent', `${agentGroupName(s.clientName)}${agentGroupName(s.clientName) !== s.clientName ? ` (${s.clientName})` : ''} · process ${s.processId}`]);
   const meta = s.metadata ?? {};
-  for (const k of ['source', 'description', 'name', 'threadId', 'toolCallId', 'turnId', 'callId']) {
+  for (const k of ['source', 'description', 'name', 'terminal', 'threadId', 'toolCallId', 'turnId', 'callId']) {
     const v = typeof meta[k] === 'number' ? String(meta[k]) : metaString(meta, k);
     if (v) rows.push([k, v]);
   }
