@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { AnsiStripper } from './ansi';
+import { AnsiStripper } from '../text/ansi';
 import { formatClock } from './format';
 import { copyableCommand, displayCommand } from './processLabels';
 import type { ProcessModel } from './processModel';
