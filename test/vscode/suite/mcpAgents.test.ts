@@ -1,10 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as vscode from 'vscode';
 import { ExecClient } from '../../../src/client/client';
 import type { DiscoveryInfo } from '../../../src/discovery/discoveryFiles';
 import type { ExecServerApi, TreeSnapshotGroup } from '../../../src/extension/extension';
-import { recordPid, waitFor } from './helpers';
+import { alive, recordPid, waitFor } from './helpers';
 
 const EXTENSION_ID = 'exec-server-dev.exec-server-vscode';
 
@@ -86,6 +90,49 @@ describe('agents by name in the tree (inside VS Code)', () => {
       assert.ok(row, `the process is under ${label}`);
       assert.match(row.description, /^exit 0 · pid \d+ · .* · probe run$/, 'the CLI --name is shown');
     }
+  });
+
+  it('an MCP agent started outside VS Code in the workspace folder (clientInfo claude-code) finds the window by discovery: its command shows under "Claude Code"', async () => {
+    // Launched like a real agent launches the bridge: the launcher (VS Code's Node, no node on
+    // PATH), cwd = the workspace folder, no EXEC_SERVER_* variable (the SDK's stdio transport
+    // passes only HOME, PATH, SHELL, TERM, USER… plus what is given: the discovery dir here).
+    const launcher = (await api.launcher)!.path;
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const transport = new StdioClientTransport({
+      command: launcher,
+      args: ['mcp'],
+      cwd: folder,
+      env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '' },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'claude-code', version: '2.1.332' });
+    await client.connect(transport);
+    const bridgePid = transport.pid!;
+    recordPid(bridgePid);
+    try {
+      const marker = `from-the-bridge-${process.pid}`;
+      const r = (await client.callTool({ name: 'run_command', arguments: { command: `echo ${marker} in $PWD`, description: 'Print the folder' } })) as CallToolResult;
+      assert.notEqual(r.isError, true, JSON.stringify(r.content));
+      const out = r.structuredContent as { pid: number; status: string; exit_code: number; output: string };
+      recordPid(out.pid);
+      assert.equal(out.status, 'exited');
+      assert.equal(out.exit_code, 0);
+      assert.equal(out.output.trim(), `${marker} in ${folder}`);
+      const row = await waitFor('the command under "Claude Code"', () => group('Claude Code')?.children.find((c) => c.label === `echo ${marker} in $PWD`));
+      assert.match(row.description, new RegExp(`^exit 0 · pid ${out.pid} · .* · Print the folder$`));
+      // A running one: the bridge going away (the agent quits) ends it, visibly.
+      const long = (await client.callTool({ name: 'run_command', arguments: { command: 'sleep 305', yield_ms: 0 } })) as CallToolResult;
+      const lp = (long.structuredContent as { pid: number }).pid;
+      recordPid(lp);
+      await waitFor('running under "Claude Code"', () => group('Claude Code')?.children.find((c) => c.description.startsWith(`running · pid ${lp} `)));
+      await client.close();
+      await waitFor('the bridge exited', () => !alive(bridgePid));
+      await waitFor('its process ended', () => !alive(lp));
+      await waitFor('shown as ended', () => group('Claude Code')?.children.find((c) => c.description.includes(`pid ${lp} `) && c.contextValue === 'process.finished'));
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+    assert.ok(path.isAbsolute(launcher));
   });
 
   it('Clear Finished removes the finished rows; groups of closed sessions go with them', async () => {
