@@ -13,6 +13,7 @@ import { Notifier } from './notify';
 import { ensureLauncher, type LauncherInfo } from './launcher';
 import { McpServerProvider, type McpRegistration } from './mcpProvider';
 import { TerminalExecutions } from './terminalExecutions';
+import { registerConnectAgent } from './connectAgent';
 import type { ChannelStats } from './outputChannels';
 
 /**
@@ -135,6 +136,7 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   log.info(`Exec Server extension activated (VS Code ${vscode.version}, ${vscode.env.appName}, remote: ${vscode.env.remoteName ?? 'none'})`);
   const ready = ctl.start();
   const launcher = writeLauncher(context, log);
+  context.subscriptions.push(registerConnectAgent({ notify, log, launcher }));
   let modelChanges = 0;
   context.subscriptions.push(model.onDidChange(() => modelChanges++));
 
