@@ -157,8 +157,16 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
 
     it('VS Code asked for the definitions, started the bridge (resolve: the token added there) and lists its tools', async () => {
       await waitFor('VS Code asked the provider', () => api.mcp.provideCount > 0);
-      await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
-      await waitFor('VS Code resolved the definition', () => api.mcp.resolveCount > 0);
+      // VS Code adds the provided servers to its list on a 500 ms scheduler after the provider
+      // answers: start them until ours is among them (resolve is called just before a start).
+      await waitFor(
+        'VS Code resolved the definition (started the server)',
+        async () => {
+          await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
+          return api.mcp.resolveCount > 0;
+        },
+        500,
+      );
       const tool = await waitFor('the run_command tool is listed', () => vscode.lm.tools.find((t) => /run_command$/.test(t.name)));
       assert.ok(tool.name.length > 'run_command'.length, tool.name);
     });
@@ -166,7 +174,7 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
     it('vscode.lm.invokeTool(run_command) runs a process that appears in the tree under "Copilot"', async () => {
       const tool = vscode.lm.tools.find((t) => /run_command$/.test(t.name))!;
       const marker = `hi-from-copilot-${process.pid}`;
-      const result = await vscode.lm.invokeTool(tool.name, { input: { command: `echo ${marker}`, description: 'Say hi' }, toolInvocationToken: undefined });
+      const result = await vscode.lm.invokeTool(tool.name, { input: { command: `echo ${marker}`, description: 'Say hi', yield_ms: 30_000 }, toolInvocationToken: undefined });
       const text = result.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join('');
       assert.ok(text.includes(marker), text);
       const g = await waitFor('a "Copilot" group with the process', () => {
@@ -178,5 +186,32 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
       const pid = Number(/pid (\d+)/.exec(row.description)![1]);
       recordPid(pid);
     });
+
+    it('after a server restart (new URL and token) VS Code restarts the bridge with the new definition, and tool calls keep working', async () => {
+      const resolvedBefore = api.mcp.resolveCount;
+      const provideBefore = api.mcp.provideCount;
+      const oldUrl = api.url;
+      await vscode.commands.executeCommand('execServer.restart');
+      assert.equal(api.state, 'running');
+      assert.notEqual(api.url, oldUrl);
+      await waitFor('VS Code asked for the changed definitions', () => api.mcp.provideCount > provideBefore);
+      const tool = vscode.lm.tools.find((t) => /run_command$/.test(t.name))!;
+      const marker = `after-restart-${process.pid}`;
+      // The first call after the change may race VS Code's stop of the outdated bridge: retry
+      // (bounded) until a call runs on the new server.
+      const text = await waitFor('a tool call through the restarted bridge', async () => {
+        try {
+          const r = await vscode.lm.invokeTool(tool.name, { input: { command: `echo ${marker}`, yield_ms: 30_000 }, toolInvocationToken: undefined });
+          const t = r.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join('');
+          return t.includes(`${marker}\n`) || t.includes(`"${marker}`) ? t : null;
+        } catch {
+          return null;
+        }
+      }, 500);
+      assert.ok(api.mcp.resolveCount > resolvedBefore, 'resolved again: the new token was added');
+      assert.ok(text.includes(marker));
+      await waitFor('under "Copilot" again', () => api.getTreeSnapshot().find((s) => s.label === 'Copilot')?.children.find((c) => c.label === `echo ${marker}`));
+    });
+
   });
 });
