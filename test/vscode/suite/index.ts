@@ -1,5 +1,6 @@
 // Entry point loaded by VS Code's extension host (extensionTestsPath): runs the mocha suite
-// in this folder and reports `RESULT <passed> <failed>` for the runner.
+// in this folder and reports `RESULT <passed> <failed> <skipped>` for the runner (skipped: tests
+// that call this.skip(), e.g. not applicable to this VS Code version; see vscodeVersion.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha = require('mocha');
@@ -15,12 +16,14 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     let passed = 0;
     let failed = 0;
+    let skipped = 0;
     const runner = mocha.run(() => {
-      console.log(`RESULT ${passed} ${failed}`);
+      console.log(`RESULT ${passed} ${failed} ${skipped}`);
       if (failed > 0) reject(new Error(`${failed} test(s) failed`));
       else resolve();
     });
     runner.on('pass', () => passed++);
     runner.on('fail', () => failed++);
+    runner.on('pending', () => skipped++);
   });
 }
