@@ -7,10 +7,11 @@ import type { ExecServerApi } from '../../../src/extension/extension';
 import { MCP_PROVIDER_ID, MCP_SERVER_LABEL, McpServerProvider, type McpProvider, type McpStdioDefinition } from '../../../src/extension/mcpProvider';
 import type { ServerController } from '../../../src/extension/serverController';
 import { recordPid, waitFor } from './helpers';
+import { requireVscode, vscodeAtLeast } from './vscodeVersion';
 
 const EXTENSION_ID = 'exec-server-dev.exec-server-vscode';
-const [major, minor] = vscode.version.split('.').map(Number);
-const HAS_PROVIDER_API = major > 1 || minor >= 101;
+const HAS_PROVIDER_API = vscodeAtLeast('1.101');
+const NEEDS = 'MCP server definition providers';
 
 /** A definition as VS Code's class builds it (positional arguments). */
 class FakeStdioDefinition implements McpStdioDefinition {
@@ -149,13 +150,10 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
     assert.ok(!text.includes(info.token) && !text.includes(encodeURIComponent(info.token)), 'no token in the provided definition');
   });
 
+  // Not applicable to VS Code 1.100 (no provider API): the only reason these are skipped.
   describe('in the real VS Code 1.101+: VS Code lists and starts the server, and a tool call runs under "Copilot"', function () {
-    before(function () {
-      // Not applicable to VS Code 1.100 (no provider API): the only reason these are skipped.
-      if (!HAS_PROVIDER_API) this.skip();
-    });
-
-    it('VS Code asked for the definitions, started the bridge (resolve: the token added there) and lists its tools', async () => {
+    it('VS Code asked for the definitions, started the bridge (resolve: the token added there) and lists its tools', async function () {
+      requireVscode(this, '1.101', NEEDS);
       await waitFor('VS Code asked the provider', () => api.mcp.provideCount > 0);
       // VS Code adds the provided servers to its list on a 500 ms scheduler after the provider
       // answers: start them until ours is among them (resolve is called just before a start).
@@ -171,7 +169,8 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
       assert.ok(tool.name.length > 'run_command'.length, tool.name);
     });
 
-    it('vscode.lm.invokeTool(run_command) runs a process that appears in the tree under "Copilot"', async () => {
+    it('vscode.lm.invokeTool(run_command) runs a process that appears in the tree under "Copilot"', async function () {
+      requireVscode(this, '1.101', NEEDS);
       const tool = vscode.lm.tools.find((t) => /run_command$/.test(t.name))!;
       const marker = `hi-from-copilot-${process.pid}`;
       const result = await vscode.lm.invokeTool(tool.name, { input: { command: `echo ${marker}`, description: 'Say hi', yield_ms: 30_000 }, toolInvocationToken: undefined });
@@ -187,7 +186,8 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
       recordPid(pid);
     });
 
-    it('after a server restart (new URL and token) VS Code restarts the bridge with the new definition, and tool calls keep working', async () => {
+    it('after a server restart (new URL and token) VS Code restarts the bridge with the new definition, and tool calls keep working', async function () {
+      requireVscode(this, '1.101', NEEDS);
       const resolvedBefore = api.mcp.resolveCount;
       const provideBefore = api.mcp.provideCount;
       const oldUrl = api.url;
