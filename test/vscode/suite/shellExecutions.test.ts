@@ -65,12 +65,22 @@ describe('terminal commands in the "Terminals" group (inside VS Code, shell inte
     assert.match(okItem.description, /^exit 0 · terminal exec-si-probe · /);
   });
 
-  it('Terminate on a running command sends Ctrl-C: it ends and shows as killed', async () => {
-    const cmd = `sleep 301`;
+  it('live output while it runs; Open in Terminal shows its terminal; Terminate sends Ctrl-C: it ends and shows as killed', async () => {
+    const cmd = `sleep 0.5; echo live-tick; sleep 301`;
     term.shellIntegration!.executeCommand(cmd);
     const item = await waitFor('running row', () => row(cmd, (c) => c.contextValue === 'process.running.terminal'));
     assert.match(item.description, /^running · terminal exec-si-probe · /);
+    await vscode.commands.executeCommand('execServer.showOutput', item.key);
+    await waitFor('live output in the channel while it runs', () => api.outputChannelText(item.key!)?.includes('live-tick\n'));
+    assert.ok(!api.outputChannelText(item.key!)!.includes('[process ended'), 'still running');
+    const other = vscode.window.createTerminal({ name: 'exec-si-other', shellPath: '/bin/sh' });
+    other.show();
+    await waitFor('the other terminal is active', () => vscode.window.activeTerminal === other);
+    await vscode.commands.executeCommand('execServer.openInTerminal', item.key);
+    await waitFor('Open in Terminal shows the command\'s terminal', () => vscode.window.activeTerminal === term);
+    other.dispose();
     await vscode.commands.executeCommand('execServer.terminateProcess', item.key);
+    await waitFor('the channel shows the end', () => api.outputChannelText(item.key!)?.includes('[process ended: exit code 130]'));
     const done = await waitFor('killed row', () => row(cmd, (c) => c.contextValue === 'process.finished'));
     assert.match(done.description, /^killed · terminal exec-si-probe · /);
     assert.equal(done.icon, 'circle-slash');
