@@ -50,9 +50,14 @@ export function manualSteps(s: AgentSetup): SetupStep[] {
   return s.steps.filter((st) => st.kind === 'command' && !/\bmcp add\b/.test(st.text));
 }
 
+/** Read-only documents for the set-ups (an untitled one would ask to be saved when closed). */
+const SCHEME = 'exec-server-setup';
+
 export function registerConnectAgent(deps: { notify: Notifier; log: vscode.LogOutputChannel; launcher: Promise<LauncherInfo | undefined> }): vscode.Disposable {
   const { notify, log } = deps;
-  return vscode.commands.registerCommand('execServer.connectAgent', async (agentArg?: string, actionArg?: ConnectAction, opts: { step?: number; home?: string } = {}): Promise<ConnectResult | undefined> => {
+  const docs = new Map<string, string>();
+  const provider = vscode.workspace.registerTextDocumentContentProvider(SCHEME, { provideTextDocumentContent: (uri) => docs.get(uri.path) ?? '' });
+  const command = vscode.commands.registerCommand('execServer.connectAgent', async (agentArg?: string, actionArg?: ConnectAction, opts: { step?: number; home?: string } = {}): Promise<ConnectResult | undefined> => {
     const launcher = await deps.launcher;
     if (!launcher) {
       void notify.error('Exec Server could not write its launcher (see the log), so it cannot set up an agent.', 'Show Log').then((p) => p && log.show());
@@ -76,7 +81,10 @@ export function registerConnectAgent(deps: { notify: Notifier; log: vscode.LogOu
     let shownText: string | undefined;
     if (!action || action === 'show') {
       shownText = setupMarkdown(setup, launcher.path);
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: shownText });
+      const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Connect ${setup.label.replace(/[\\/]/g, '-')}.md` });
+      docs.set(uri.path, shownText);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      if (doc.languageId !== 'markdown') await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
       await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
       if (action === 'show') return { agent, action, setup, text: shownText };
       const files = [...new Set(setup.steps.map((s) => s.file).filter((f): f is string => !!f))];
@@ -122,4 +130,5 @@ export function registerConnectAgent(deps: { notify: Notifier; log: vscode.LogOu
       return { agent, action, setup, error };
     }
   });
+  return vscode.Disposable.from(provider, command);
 }

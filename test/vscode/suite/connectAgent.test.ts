@@ -57,6 +57,7 @@ describe('Connect an Agent… (inside VS Code)', function () {
       const shown = vscode.window.visibleTextEditors.find((e) => e.document.getText() === r.text);
       assert.ok(shown, `${id}: the set-up is open in an editor`);
       assert.equal(shown.document.languageId, 'markdown');
+      assert.equal(shown.document.isDirty, false, 'read-only: closing it asks nothing');
     }
     const claude = (await connect('claude-code', 'show'))!;
     assert.ok(claude.text!.includes(`claude mcp add --scope user exec -- ${launcher} mcp`), claude.text);
