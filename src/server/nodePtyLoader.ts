@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as NodePty from 'node-pty';
 
 /**
@@ -21,7 +23,9 @@ export function loadNodePty(): typeof NodePty {
   for (const id of ['node-pty', ...fallbacks]) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      cached = require(id) as typeof NodePty;
+      const mod = require(id) as typeof NodePty;
+      ensureSpawnHelperExecutable(id);
+      cached = mod;
       return cached;
     } catch (err) {
       errors.push(`${id}: ${(err as Error).message.split('\n')[0]}`);
@@ -39,4 +43,33 @@ export function nodePtyStatus(): { ok: boolean; error?: string } {
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
+}
+
+/**
+ * node-pty 1.1.0's macOS prebuilds ship `spawn-helper` without its execute bit
+ * (microsoft/node-pty#850), so every PTY spawn fails with "posix_spawnp failed". Our packages
+ * fix the mode, but a copy installed some other way may not: set it once at load. Other
+ * platforms have no spawn-helper (Linux forks directly; Windows uses ConPTY).
+ */
+export function ensureSpawnHelperExecutable(moduleId: string, platform: NodeJS.Platform = process.platform, arch: string = process.arch): string[] {
+  if (platform !== 'darwin') return [];
+  const fixed: string[] = [];
+  let root: string;
+  try {
+    root = path.dirname(require.resolve(`${moduleId}/package.json`));
+  } catch {
+    return fixed;
+  }
+  for (const dir of ['build/Release', `prebuilds/${platform}-${arch}`]) {
+    const helper = path.join(root, dir, 'spawn-helper');
+    try {
+      const mode = fs.statSync(helper).mode;
+      if ((mode & 0o111) === 0o111) continue;
+      fs.chmodSync(helper, mode | 0o755);
+      fixed.push(helper);
+    } catch {
+      // absent, or not ours to change: node-pty reports the spawn failure itself
+    }
+  }
+  return fixed;
 }
