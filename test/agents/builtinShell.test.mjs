@@ -1,0 +1,95 @@
+// The set-up `exec-server connect <agent> --write` produces (written into a throwaway HOME) keeps
+// the agent's BUILT-IN shell tool from running anything outside our server: Claude Code's `Bash`
+// and Gemini CLI's `run_shell_command` are not offered to the model, and a call to them anyway is
+// refused, while the bridge's run_command runs under the server.
+//
+// Each agent first gets a control run without the set-up, with the same scripted call to its
+// built-in shell tool allowed: the marker file appears, which proves the refusal that follows is
+// the set-up's doing and not a mock that never reached the tool.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as agents from './agents.mjs';
+import { CLI, NODE, agentBins, ancestryCommand, baseEnv, markerOutput, parseAncestors } from './harness.mjs';
+import { describeRun, runScenario } from './scenario.mjs';
+
+const BINS = agentBins(['claude', 'gemini']);
+
+const CASES = [
+  { agent: agents.claude, connectName: 'claude-code', builtin: 'Bash', allowedTools: ['mcp__exec', 'Bash'] },
+  { agent: agents.gemini, connectName: 'gemini-cli', builtin: 'run_shell_command' },
+];
+
+/** Gemini CLI refuses `$(…)` in its own shell tool: keep the built-in command plain. */
+const builtinCommand = (flag) => `touch ${flag} && echo BUILTIN_RAN`;
+
+for (const c of CASES) {
+  const { agent } = c;
+
+  test(`${agent.name} control: without the set-up, its built-in ${c.builtin} runs the command`, async (t) => {
+    const s = await runScenario({
+      agent,
+      bin: BINS[agent.name],
+      label: `${agent.name}-control`,
+      script: ({ world }) => [{ tool: c.builtin, args: { command: builtinCommand(join(world.root, 'builtin-ran')) } }, { text: 'DONE' }],
+      configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools }),
+      after: (world) => ({ ran: existsSync(join(world.root, 'builtin-ran')) }),
+    });
+    t.diagnostic(`${agent.name} control: agent run ${s.result.ms} ms`);
+    const why = describeRun(s);
+    assert.equal(s.result.code, 0, why);
+    assert.ok(s.turns[0]?.offered.includes(c.builtin), `${c.builtin} not offered without the set-up: ${why}`);
+    assert.equal(s.after.ran, true, `the built-in ${c.builtin} did not run in the control: ${why}`);
+  });
+
+  test(`${agent.name} with \`connect ${c.connectName} --write\`: ${c.builtin} is refused, run_command runs under our server`, async (t) => {
+    const tag = `${agent.name}setup${process.pid}`;
+    const s = await runScenario({
+      agent,
+      bin: BINS[agent.name],
+      label: `${agent.name}-setup`,
+      // The set-up's bridge gets no discovery variable: advertise in the default directory of a
+      // user without XDG_RUNTIME_DIR, ~/.exec-server-vscode.
+      discoveryDir: (world) => {
+        const dir = join(world.home, '.exec-server-vscode');
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        return dir;
+      },
+      setup: (world) => {
+        const env = baseEnv(world);
+        execFileSync(NODE, [CLI, 'connect', c.connectName, '--write'], { cwd: world.workspace, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+      },
+      script: ({ world }) => [
+        { tool: c.builtin, args: { command: builtinCommand(join(world.root, 'builtin-ran')) } },
+        agent.toolCall('exec', 'run_command', { command: ancestryCommand(tag), yield_ms: 20_000 }),
+        { text: 'DONE' },
+      ],
+      configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools }),
+      after: (world) => ({ ran: existsSync(join(world.root, 'builtin-ran')) }),
+    });
+    t.diagnostic(`${agent.name} with the set-up: agent run ${s.result.ms} ms`);
+    const why = describeRun(s);
+    assert.equal(s.result.timedOut, false, why);
+    assert.equal(s.result.code, 0, why);
+
+    // The built-in shell tool is not offered, a call to it anyway is an error, and it ran nothing.
+    for (const turn of s.turns) assert.ok(!turn.offered.includes(c.builtin), `${c.builtin} offered at turn ${turn.turn}: ${why}`);
+    const refused = s.toolResults[0];
+    assert.ok(refused, `no result for the ${c.builtin} call: ${why}`);
+    assert.equal(refused.isError, true, why);
+    assert.match(refused.text, agent.name === 'claude' ? /No such tool available: Bash|disabled|denied|permission/i : /not found|unknown|not available|excluded/i, why);
+    assert.ok(!refused.text.includes('BUILTIN_RAN'), why);
+    assert.equal(s.after.ran, false, `the built-in ${c.builtin} ran outside the server: ${why}`);
+
+    // run_command, from the set-up's own bridge, ran under our server.
+    const ran = s.toolResults[1];
+    assert.ok(ran && ran.text.includes(markerOutput(tag)), `run_command's output did not reach the model: ${why}`);
+    const ancestors = parseAncestors(ran.text);
+    assert.ok(ancestors.includes(s.serverPid), `server pid ${s.serverPid} not among ${ancestors}`);
+    assert.ok(!ancestors.includes(s.result.pid), `the agent is an ancestor of the command`);
+    assert.ok(s.bridges.size >= 1, `the set-up's bridge was not seen under the agent: ${why}`);
+    for (const pid of s.bridges.keys()) assert.ok(!ancestors.includes(pid), `the bridge (pid ${pid}) is an ancestor of the command`);
+  });
+}
