@@ -135,3 +135,57 @@ export function jsonLines(text) {
 }
 
 export { mergeJson };
+
+/** Copilot CLI unpacks ~235 MB on its first run: share that cache between runs (outside the repo). */
+const sharedCopilotCache = () => join(process.env.EXEC_SERVER_TEST_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'exec-server-vscode'), 'copilot-xdg-cache');
+
+export const copilot = {
+  name: 'copilot',
+  toolCall: (server, tool, args) => ({ tool: `${server}-${tool}`, args }),
+  configure({ world, bin, mockUrl, mcp, prompt }) {
+    const env = baseEnv(world, {
+      XDG_CACHE_HOME: sharedCopilotCache(),
+      COPILOT_OFFLINE: 'true',
+      COPILOT_AUTO_UPDATE: 'false',
+      COPILOT_PROVIDER_BASE_URL: `${mockUrl}/v1`,
+      COPILOT_PROVIDER_TYPE: 'openai',
+      COPILOT_PROVIDER_WIRE_API: 'responses',
+      COPILOT_PROVIDER_API_KEY: 'dummy',
+      COPILOT_MODEL: 'mock-model',
+    });
+    mkdirSync(env.XDG_CACHE_HOME, { recursive: true });
+    const argv = [bin, '-p', prompt, '--disable-builtin-mcps', '--output-format', 'json'];
+    if (mcp) {
+      const cfg = join(world.root, 'copilot-mcp.json');
+      writeFileSync(cfg, JSON.stringify({ mcpServers: { exec: { type: 'local', ...mcp, tools: ['*'] } } }, null, 2));
+      argv.push('--additional-mcp-config', `@${cfg}`, '--allow-tool=exec');
+    }
+    return { argv, env };
+  },
+};
+
+export const opencode = {
+  name: 'opencode',
+  toolCall: (server, tool, args) => ({ tool: `${server}_${tool}`, args }),
+  configure({ world, bin, mockUrl, mcp, prompt }) {
+    const cfg = {
+      $schema: 'https://opencode.ai/config.json',
+      autoupdate: false,
+      share: 'disabled',
+      model: 'mock/mock-model',
+      provider: { mock: { npm: '@ai-sdk/openai-compatible', name: 'mock', options: { baseURL: `${mockUrl}/v1`, apiKey: 'dummy' }, models: { 'mock-model': { name: 'mock-model' } } } },
+    };
+    if (mcp) cfg.mcp = { exec: { type: 'local', command: [mcp.command, ...mcp.args], enabled: true, environment: mcp.env ?? {} } };
+    const file = join(world.root, 'opencode.json');
+    writeFileSync(file, JSON.stringify(cfg, null, 2));
+    const env = baseEnv(world, {
+      OPENCODE_CONFIG: file,
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_SHARE: '1',
+      OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+      npm_config_registry: `${mockUrl}/npm/`, // it looks a plugin package up at every start; a 404 is fine
+    });
+    return { argv: [bin, 'run', '--format', 'json', prompt], env };
+  },
+};

@@ -1,4 +1,5 @@
-// Real agents, offline, with the MCP bridge: codex 0.171, Claude Code 2.1.332 and Gemini CLI 0.61,
+// Real agents, offline, with the MCP bridge: codex 0.171, Claude Code 2.1.332, Gemini CLI 0.61,
+// Copilot CLI 1.0.102 and opencode 1.18.33,
 // each against its mock model API on 127.0.0.1, each configured with `exec-server mcp` under the
 // name `exec`, with only EXEC_SERVER_DISCOVERY_DIR in the server's env (as a user's config would
 // carry it) and no URL or token variable anywhere: the bridge finds our exec server through the
@@ -12,9 +13,9 @@ import * as agents from './agents.mjs';
 import { agentBins, ancestryCommand, bridgeServer, markerOutput, parseAncestors } from './harness.mjs';
 import { describeRun, runScenario } from './scenario.mjs';
 
-const BINS = agentBins(['codex', 'claude', 'gemini']);
+const BINS = agentBins(['codex', 'claude', 'gemini', 'copilot', 'opencode']);
 
-for (const agent of [agents.codex, agents.claude, agents.gemini]) {
+for (const agent of [agents.codex, agents.claude, agents.gemini, agents.copilot, agents.opencode]) {
   test(`${agent.name}: run_command through the bridge runs under our exec server, found by discovery`, async (t) => {
     const tag = `${agent.name}${process.pid}`;
     const s = await runScenario({
