@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { AnsiStripper } from './ansi';
+import { AnsiStripper } from '../text/ansi';
 import { commandLabel, commandLine, formatClock } from './format';
 import type { ProcessModel } from './processModel';
 
