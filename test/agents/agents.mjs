@@ -142,7 +142,8 @@ const sharedCopilotCache = () => join(process.env.EXEC_SERVER_TEST_CACHE ?? join
 export const copilot = {
   name: 'copilot',
   toolCall: (server, tool, args) => ({ tool: `${server}-${tool}`, args }),
-  configure({ world, bin, mockUrl, mcp, prompt }) {
+  /** extraArgs: e.g. the set-up's `--deny-tool shell` (Copilot CLI has no setting for it). */
+  configure({ world, bin, mockUrl, mcp, prompt, extraArgs = [] }) {
     const env = baseEnv(world, {
       XDG_CACHE_HOME: sharedCopilotCache(),
       COPILOT_OFFLINE: 'true',
@@ -154,7 +155,7 @@ export const copilot = {
       COPILOT_MODEL: 'mock-model',
     });
     mkdirSync(env.XDG_CACHE_HOME, { recursive: true });
-    const argv = [bin, '-p', prompt, '--disable-builtin-mcps', '--output-format', 'json'];
+    const argv = [bin, '-p', prompt, '--disable-builtin-mcps', '--output-format', 'json', ...extraArgs];
     if (mcp) {
       const cfg = join(world.root, 'copilot-mcp.json');
       writeFileSync(cfg, JSON.stringify({ mcpServers: { exec: { type: 'local', ...mcp, tools: ['*'] } } }, null, 2));

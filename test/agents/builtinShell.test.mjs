@@ -1,7 +1,9 @@
 // The set-up `exec-server connect <agent> --write` produces (written into a throwaway HOME) keeps
-// the agent's BUILT-IN shell tool from running anything outside our server: Claude Code's `Bash`
-// and Gemini CLI's `run_shell_command` are not offered to the model, and a call to them anyway is
-// refused, while the bridge's run_command runs under the server.
+// the agent's BUILT-IN shell tool from running anything outside our server: Claude Code's `Bash`,
+// Gemini CLI's `run_shell_command` and opencode's `bash` are no longer offered to the model and a
+// call to them anyway is refused; Copilot CLI's `bash` stays listed but is denied by the set-up's
+// `--deny-tool shell`. The bridge's run_command, from the set-up's own MCP entry, runs under the
+// server, found by discovery in the default directory with no variable at all.
 //
 // Each agent first gets a control run without the set-up, with the same scripted call to its
 // built-in shell tool allowed: the marker file appears, which proves the refusal that follows is
@@ -15,11 +17,26 @@ import * as agents from './agents.mjs';
 import { CLI, NODE, agentBins, ancestryCommand, baseEnv, markerOutput, parseAncestors } from './harness.mjs';
 import { describeRun, runScenario } from './scenario.mjs';
 
-const BINS = agentBins(['claude', 'gemini']);
+const BINS = agentBins(['claude', 'gemini', 'copilot', 'opencode']);
 
+// allowedTools / extraArgs: what the user passes on the command line in both runs (the built-in
+// shell explicitly allowed: the set-up's deny must still win). setupArgs: what the set-up asks to
+// add to every run (Copilot CLI: its alias `copilot --deny-tool shell`). refusal: the error the
+// model gets; errorFlag: the API marks tool results as errors (Responses and Chat Completions
+// have no such flag); stillOffered: the tool stays in the list and is denied when called.
 const CASES = [
-  { agent: agents.claude, connectName: 'claude-code', builtin: 'Bash', allowedTools: ['mcp__exec', 'Bash'] },
-  { agent: agents.gemini, connectName: 'gemini-cli', builtin: 'run_shell_command' },
+  { agent: agents.claude, connectName: 'claude-code', builtin: 'Bash', allowedTools: ['mcp__exec', 'Bash'], refusal: /No such tool available: Bash/, errorFlag: true },
+  { agent: agents.gemini, connectName: 'gemini-cli', builtin: 'run_shell_command', refusal: /Tool "run_shell_command" not found/, errorFlag: true },
+  {
+    agent: agents.copilot,
+    connectName: 'copilot-cli',
+    builtin: 'bash',
+    extraArgs: ['--allow-all-tools'],
+    setupArgs: ['--deny-tool', 'shell'],
+    refusal: /Permission to run this tool was denied due to the following rules: `shell`/,
+    stillOffered: true,
+  },
+  { agent: agents.opencode, connectName: 'opencode', builtin: 'bash', refusal: /unavailable tool 'bash'/ },
 ];
 
 /** Gemini CLI refuses `$(…)` in its own shell tool: keep the built-in command plain. */
@@ -33,9 +50,9 @@ for (const c of CASES) {
       agent,
       bin: BINS[agent.name],
       label: `${agent.name}-control`,
-      script: ({ world }) => [{ tool: c.builtin, args: { command: builtinCommand(join(world.root, 'builtin-ran')) } }, { text: 'DONE' }],
-      configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools }),
-      after: (world) => ({ ran: existsSync(join(world.root, 'builtin-ran')) }),
+      script: ({ world }) => [{ tool: c.builtin, args: { command: builtinCommand(join(world.workspace, 'builtin-ran')), description: 'touch a file' } }, { text: 'DONE' }],
+      configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools, extraArgs: c.extraArgs }),
+      after: (world) => ({ ran: existsSync(join(world.workspace, 'builtin-ran')) }),
     });
     t.diagnostic(`${agent.name} control: agent run ${s.result.ms} ms`);
     const why = describeRun(s);
@@ -62,12 +79,13 @@ for (const c of CASES) {
         execFileSync(NODE, [CLI, 'connect', c.connectName, '--write'], { cwd: world.workspace, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
       },
       script: ({ world }) => [
-        { tool: c.builtin, args: { command: builtinCommand(join(world.root, 'builtin-ran')) } },
+        { tool: c.builtin, args: { command: builtinCommand(join(world.workspace, 'builtin-ran')), description: 'touch a file' } },
         agent.toolCall('exec', 'run_command', { command: ancestryCommand(tag), yield_ms: 20_000 }),
         { text: 'DONE' },
       ],
-      configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools }),
-      after: (world) => ({ ran: existsSync(join(world.root, 'builtin-ran')) }),
+      configure: ({ world, bin, mockUrl }) =>
+        agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.', allowedTools: c.allowedTools, extraArgs: [...(c.extraArgs ?? []), ...(c.setupArgs ?? [])] }),
+      after: (world) => ({ ran: existsSync(join(world.workspace, 'builtin-ran')) }),
     });
     t.diagnostic(`${agent.name} with the set-up: agent run ${s.result.ms} ms`);
     const why = describeRun(s);
@@ -75,11 +93,11 @@ for (const c of CASES) {
     assert.equal(s.result.code, 0, why);
 
     // The built-in shell tool is not offered, a call to it anyway is an error, and it ran nothing.
-    for (const turn of s.turns) assert.ok(!turn.offered.includes(c.builtin), `${c.builtin} offered at turn ${turn.turn}: ${why}`);
+    if (!c.stillOffered) for (const turn of s.turns) assert.ok(!turn.offered.includes(c.builtin), `${c.builtin} offered at turn ${turn.turn}: ${why}`);
     const refused = s.toolResults[0];
     assert.ok(refused, `no result for the ${c.builtin} call: ${why}`);
-    assert.equal(refused.isError, true, why);
-    assert.match(refused.text, agent.name === 'claude' ? /No such tool available: Bash|disabled|denied|permission/i : /not found|unknown|not available|excluded/i, why);
+    if (c.errorFlag) assert.equal(refused.isError, true, why);
+    assert.match(refused.text, c.refusal, why);
     assert.ok(!refused.text.includes('BUILTIN_RAN'), why);
     assert.equal(s.after.ran, false, `the built-in ${c.builtin} ran outside the server: ${why}`);
 
