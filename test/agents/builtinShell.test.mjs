@@ -17,7 +17,7 @@ import * as agents from './agents.mjs';
 import { CLI, NODE, agentBins, ancestryCommand, baseEnv, markerOutput, parseAncestors } from './harness.mjs';
 import { describeRun, runScenario } from './scenario.mjs';
 
-const BINS = agentBins(['claude', 'gemini', 'copilot', 'opencode']);
+const BINS = agentBins(['codex', 'claude', 'gemini', 'copilot', 'opencode']);
 
 // allowedTools / extraArgs: what the user passes on the command line in both runs (the built-in
 // shell explicitly allowed: the set-up's deny must still win). setupArgs: what the set-up asks to
@@ -111,3 +111,57 @@ for (const c of CASES) {
     for (const pid of s.bridges.keys()) assert.ok(!ancestors.includes(pid), `the bridge (pid ${pid}) is an ancestor of the command`);
   });
 }
+
+// codex needs no refusal: its own shell tool runs in the exec server natively when
+// CODEX_EXEC_SERVER_URL names it (what the extension's terminal integration sets in VS Code
+// terminals). Seen with 0.171: in that mode codex reads [mcp_servers] through the server
+// (environmentConfig/read) but starts none of them, so the set-up's MCP tools are not offered
+// there; its built-in exec_command is what runs, under our server.
+test('codex with `connect codex --write` and CODEX_EXEC_SERVER_URL: its built-in exec_command runs under our server', async (t) => {
+  const agent = agents.codex;
+  const tag = `codexsetup${process.pid}`;
+  let serverUrl;
+  const s = await runScenario({
+    agent,
+    bin: BINS.codex,
+    label: 'codex-setup',
+    setup: (world, server) => {
+      serverUrl = `${server.url}/?token=${server.token}`; // in the agent's environment only, never argv
+      execFileSync(NODE, [CLI, 'connect', 'codex', '--write'], { cwd: world.workspace, env: baseEnv(world), stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    },
+    script: () => [{ tool: 'exec_command', args: { cmd: ancestryCommand(tag), yield_time_ms: 10_000 } }, { text: 'DONE' }],
+    configure: ({ world, bin, mockUrl }) => {
+      const c = agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.' });
+      c.env.CODEX_EXEC_SERVER_URL = serverUrl;
+      return c;
+    },
+  });
+  t.diagnostic(`codex with the set-up: agent run ${s.result.ms} ms`);
+  const why = describeRun(s);
+  assert.equal(s.result.timedOut, false, why);
+  assert.equal(s.result.code, 0, why);
+  const builtin = s.toolResults[0];
+  assert.equal(builtin?.name, 'exec_command', why);
+  assert.ok(builtin.text.includes(markerOutput(tag)), `exec_command output missing: ${why}`);
+  const ancestors = parseAncestors(builtin.text);
+  assert.ok(ancestors.includes(s.serverPid), `server pid ${s.serverPid} not among ${ancestors}`);
+  assert.ok(!ancestors.includes(s.result.pid), `codex is an ancestor of its command: it ran locally`);
+});
+
+test('codex control: without CODEX_EXEC_SERVER_URL its exec_command runs locally, under codex', async (t) => {
+  const agent = agents.codex;
+  const tag = `codexlocal${process.pid}`;
+  const s = await runScenario({
+    agent,
+    bin: BINS.codex,
+    label: 'codex-control',
+    script: () => [{ tool: 'exec_command', args: { cmd: ancestryCommand(tag), yield_time_ms: 10_000 } }, { text: 'DONE' }],
+    configure: ({ world, bin, mockUrl }) => agent.configure({ world, bin, mockUrl, mcp: null, prompt: 'Run it.' }),
+  });
+  t.diagnostic(`codex control: agent run ${s.result.ms} ms`);
+  const why = describeRun(s);
+  assert.equal(s.result.code, 0, why);
+  const ancestors = parseAncestors(s.toolResults[0]?.text ?? '');
+  assert.ok(ancestors.includes(s.result.pid), `codex not among the ancestors of its local command: ${why}`);
+  assert.ok(!ancestors.includes(s.serverPid), why);
+});

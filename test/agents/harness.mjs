@@ -43,9 +43,10 @@ export async function startExecServer(world, { startTimeoutMs = 20_000 } = {}) {
   const token = `tok-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
   const tokenFile = join(world.root, 'server-token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  const env = { ...process.env, EXEC_SERVER_DISCOVERY_DIR: join(world.root, 'server-own-discovery') };
-  delete env.EXEC_SERVER_URL;
-  delete env.EXEC_SERVER_TOKEN;
+  // Same user, same HOME as the agent (as with the extension host): codex in remote mode reads
+  // the [mcp_servers] of ITS config through the server (environmentConfig/read).
+  const env = { ...process.env, HOME: world.home, EXEC_SERVER_DISCOVERY_DIR: join(world.root, 'server-own-discovery') };
+  for (const k of ['EXEC_SERVER_URL', 'EXEC_SERVER_TOKEN', 'CODEX_HOME', 'CODEX_EXEC_SERVER_URL']) delete env[k];
   const child = spawn(NODE, [CLI, '--listen', 'ws://127.0.0.1:0', '--token-file', tokenFile], { cwd: world.root, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
