@@ -77,6 +77,13 @@ export async function startMockModel({ script, finalText = 'DONE', onTurn, log =
     requests.push(record);
     log(`mock-model: ${req.method} ${req.url}`);
 
+    if (req.method === 'GET' && url.pathname.startsWith('/npm/')) {
+      // opencode looks its plugin package up in the registry at every start (npm_config_registry
+      // points here): "not found" makes it go on without it.
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Not found' }));
+      return;
+    }
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ data: [], models: [], object: 'list' }));
