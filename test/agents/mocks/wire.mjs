@@ -1,0 +1,29 @@
+// Small helpers shared by the mock APIs: SSE/JSON replies and tool-result text.
+
+/** Text of a tool result's content in any of the shapes the APIs use. */
+export function contentText(c) {
+  if (c == null) return '';
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map(contentText).join('');
+  if (typeof c === 'object') {
+    if (typeof c.text === 'string') return c.text;
+    if ('content' in c) return contentText(c.content);
+    return JSON.stringify(c);
+  }
+  return String(c);
+}
+
+/** Writes an SSE response: events = [[eventName|null, data], …]. */
+export function sendSse(res, events, { crlf = false } = {}) {
+  const nl = crlf ? '\r\n' : '\n';
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close' });
+  for (const [event, data] of events) {
+    res.write(`${event ? `event: ${event}${nl}` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}${nl}${nl}`);
+  }
+  res.end();
+}
+
+export function sendJson(res, value) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
