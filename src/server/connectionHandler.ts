@@ -6,7 +6,7 @@ import type { ClientChannel } from './clientChannel';
 import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
 import type { ExecServer } from './execServer';
 import { createFilesystemMethods } from './filesystem';
-import type { MethodTable } from './methodTable';
+import { Overtakable, type MethodTable } from './methodTable';
 import { createProcessMethods } from './processMethods';
 import type { Session } from './session';
 
@@ -25,6 +25,9 @@ export class ConnectionHandler {
   private session: Session | null = null;
   private methods: MethodTable = {};
   private readonly fs: ReturnType<typeof createFilesystemMethods>;
+  /** An asynchronous request is under way: later ones wait in `queued` (arrival order). */
+  private busy = false;
+  private readonly queued: Array<{ method: string; params: unknown; resolve(v: unknown): void; reject(e: unknown): void }> = [];
 
   constructor(
     private readonly server: ExecServer,
@@ -37,7 +40,46 @@ export class ConnectionHandler {
     return this.session?.id;
   }
 
-  async handleRequest(method: string, params: unknown): Promise<unknown> {
+  /**
+   * Requests take effect in arrival order: while one is under way asynchronously (a start
+   * spawning, an fs call), the ones behind it wait in `queued`; synchronous ones (a write,
+   * a signal) run at once when nothing is ahead of them, with no scheduler hop. Only a
+   * long-polling process/read (`Overtakable`) lets later requests pass while it waits.
+   */
+  handleRequest(method: string, params: unknown): Promise<unknown> {
+    if (this.busy || this.queued.length > 0) {
+      return new Promise((resolve, reject) => this.queued.push({ method, params, resolve, reject }));
+    }
+    return this.run(method, params);
+  }
+
+  private run(method: string, params: unknown): Promise<unknown> {
+    let r: unknown;
+    try {
+      r = this.route(method, params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (r instanceof Overtakable) return r.result;
+    if (!isThenable(r)) return Promise.resolve(r);
+    const answer = Promise.resolve(r);
+    this.busy = true;
+    const next = () => {
+      this.busy = false;
+      this.drain();
+    };
+    answer.then(next, next);
+    return answer;
+  }
+
+  private drain(): void {
+    while (!this.busy && this.queued.length > 0) {
+      const q = this.queued.shift()!;
+      this.run(q.method, q.params).then(q.resolve, q.reject);
+    }
+  }
+
+  private route(method: string, params: unknown): unknown {
     if (method === Method.initialize) return this.initialize(params);
     const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
     if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
@@ -107,4 +149,8 @@ function methodKind(method: string): string | undefined {
   if (method.startsWith('fs/')) return 'filesystem';
   if (method === Method.environmentInfo || method === Method.environmentConfigRead) return 'environment info';
   return undefined;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

@@ -6,7 +6,8 @@ import { clip, Params } from '../protocol/validate';
 import type { ServerConfig } from './config';
 import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
-import type { MethodTable } from './methodTable';
+import type { ReadSlice } from './outputBuffer';
+import { Overtakable, type MethodTable } from './methodTable';
 import { checkCwd, resolveProgram } from './programPath';
 import type { Session } from './session';
 import { explainSpawnFailure } from './spawnFailure';
@@ -73,29 +74,19 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       }
     },
 
-    [Method.processRead]: async (raw): Promise<ReadResult> => {
+    [Method.processRead]: (raw): ReadResult | Overtakable => {
       const q = Params.of(raw, 'ReadParams');
-      const p = mustFind(q.string('processId'));
+      const processId = q.string('processId');
       const afterSeq = q.optUint('afterSeq') ?? 0;
       const maxBytes = q.optUint('maxBytes') ?? DEFAULT_READ_MAX_BYTES;
       const waitMs = Math.min(q.optUint('waitMs') ?? 0, config.maxReadWaitMs);
-      let slice = p.output.read(afterSeq, maxBytes);
+      const p = mustFind(processId);
+      const slice = p.output.read(afterSeq, maxBytes);
       if (slice.chunks.length === 0 && p.state !== 'closed' && waitMs > 0 && p.nextSeq - 1 <= afterSeq) {
-        await p.waitForChange(waitMs);
-        slice = p.output.read(afterSeq, maxBytes);
+        // Waiting for output: the requests behind this one go ahead (a write may be what wakes it).
+        return new Overtakable(p.waitForChange(waitMs).then(() => readResult(p, p.output.read(afterSeq, maxBytes))));
       }
-      const last = slice.chunks[slice.chunks.length - 1];
-      const cut = last !== undefined && p.output.hasAfter(last.seq);
-      return {
-        chunks: slice.chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: c.data.toString('base64') })),
-        nextSeq: cut ? last.seq + 1 : p.nextSeq,
-        exited: p.state !== 'running',
-        exitCode: p.exitCode,
-        closed: p.state === 'closed',
-        failure: null,
-        sandboxDenied: false,
-        truncated: slice.truncated,
-      };
+      return readResult(p, slice);
     },
 
     [Method.processWrite]: (raw): WriteResult => {
@@ -158,5 +149,20 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         startedAtMs: p.startedAt,
       })),
     }),
+  };
+}
+
+function readResult(p: ManagedProcess, slice: ReadSlice): ReadResult {
+  const last = slice.chunks[slice.chunks.length - 1];
+  const cut = last !== undefined && p.output.hasAfter(last.seq);
+  return {
+    chunks: slice.chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: c.data.toString('base64') })),
+    nextSeq: cut ? last.seq + 1 : p.nextSeq,
+    exited: p.state !== 'running',
+    exitCode: p.exitCode,
+    closed: p.state === 'closed',
+    failure: null,
+    sandboxDenied: false,
+    truncated: slice.truncated,
   };
 }
