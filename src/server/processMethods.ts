@@ -8,7 +8,7 @@ import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
 import type { ReadSlice } from './outputBuffer';
 import { Overtakable, type MethodTable } from './methodTable';
-import { checkCwd, resolveProgram } from './programPath';
+import { checkCwd, checkExecFormat, resolveProgram } from './programPath';
 import type { Session } from './session';
 import { explainSpawnFailure } from './spawnFailure';
 
@@ -54,6 +54,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const childEnv = buildChildEnv(envPolicy, env, process.env);
       checkCwd(cwd);
       const file = resolveProgram(argv[0], childEnv, cwd);
+      checkExecFormat(file, argv[0]);
       session.starting.add(processId);
       try {
         const p = await ManagedProcess.start({
