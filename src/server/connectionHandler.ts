@@ -81,6 +81,7 @@ export class ConnectionHandler {
 
   private route(method: string, params: unknown): unknown {
     if (method === Method.initialize) return this.initialize(params);
+    if (method === Method.httpRequest) throw new RpcError(ErrorCode.MethodNotFound, HTTP_REQUEST_REFUSAL);
     const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
     if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
     if (this.phase === 'new') throw invalidRequest(`client must call initialize before using ${kind} methods`);
@@ -141,8 +142,12 @@ export class ConnectionHandler {
   }
 }
 
+const HTTP_REQUEST_REFUSAL =
+  'http/request is not supported by this exec server: it runs processes and file operations ' +
+  'and makes no HTTP requests on behalf of its clients';
+
 const NOTIFICATIONS: readonly string[] = [Method.initialized, Method.processOutput, Method.processExited, Method.processClosed];
-const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m)));
+const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m) && m !== Method.httpRequest));
 
 function methodKind(method: string): string | undefined {
   if (method.startsWith('process/')) return 'exec';

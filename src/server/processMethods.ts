@@ -10,7 +10,7 @@ import type { ReadSlice } from './outputBuffer';
 import { Overtakable, type MethodTable } from './methodTable';
 import { checkCwd, checkExecFormat, resolveProgram } from './programPath';
 import type { Session } from './session';
-import { explainSpawnFailure } from './spawnFailure';
+import { explainSpawnFailure, withSpawnErrorKind } from './spawnFailure';
 
 const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
@@ -52,9 +52,14 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         throw invalidRequest(`process ${clip(processId)} already exists`);
       }
       const childEnv = buildChildEnv(envPolicy, env, process.env);
-      checkCwd(cwd);
-      const file = resolveProgram(argv[0], childEnv, cwd);
-      checkExecFormat(file, argv[0]);
+      let file: string;
+      try {
+        checkCwd(cwd);
+        file = resolveProgram(argv[0], childEnv, cwd);
+        checkExecFormat(file, argv[0]);
+      } catch (err) {
+        throw withSpawnErrorKind(err);
+      }
       session.starting.add(processId);
       try {
         const p = await ManagedProcess.start({
@@ -65,7 +70,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
           config,
           events: session,
         }).catch((err: unknown) => {
-          throw explainSpawnFailure(err, { program: argv[0], file, cwd, tty });
+          throw withSpawnErrorKind(explainSpawnFailure(err, { program: argv[0], file, cwd, tty }));
         });
         if (session.ended) p.terminate(); // the client left while we were spawning
         session.add(p);
@@ -119,11 +124,11 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
 
     [Method.processResize]: (raw) => {
       const q = Params.of(raw, 'ResizeParams');
-      const p = mustFind(q.string('processId'));
+      const processId = q.string('processId');
       const cols = q.uint('cols', 65535);
       const rows = q.uint('rows', 65535);
       if (cols === 0 || rows === 0) throw invalidParams('`cols` and `rows` must be at least 1');
-      p.resize(cols, rows);
+      mustFind(processId).resize(cols, rows);
       return {};
     },
 
