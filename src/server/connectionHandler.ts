@@ -4,11 +4,22 @@ import type { InitializeResult } from '../protocol/types';
 import { clip, Params } from '../protocol/validate';
 import type { ClientChannel } from './clientChannel';
 import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
-import type { ExecServer } from './execServer';
+import type { ServerConfig } from './config';
 import { createFilesystemMethods } from './filesystem';
 import { Overtakable, type MethodTable } from './methodTable';
 import { createProcessMethods } from './processMethods';
 import type { Session } from './session';
+
+/**
+ * What a connection needs from the server, and no more: execServer.ts creates handlers, so
+ * this file names a narrow view of it instead of importing it back (no import cycle).
+ */
+export interface SessionHost {
+  readonly config: ServerConfig;
+  readonly isShuttingDown: boolean;
+  findSession(id: string): Session | undefined;
+  createSession(clientName: string, resumable: boolean): Session;
+}
 
 /** Thrown for messages after which the connection must be closed (the seed's rule). */
 export class ProtocolViolation extends Error {}
@@ -30,7 +41,7 @@ export class ConnectionHandler {
   private readonly queued: Array<{ method: string; params: unknown; resolve(v: unknown): void; reject(e: unknown): void }> = [];
 
   constructor(
-    private readonly server: ExecServer,
+    private readonly server: SessionHost,
     private readonly channel: ClientChannel,
   ) {
     this.fs = createFilesystemMethods({ notify: (method, params) => channel.notify(method, params as object) });
