@@ -31,6 +31,9 @@ export const Method = {
   fsReadBlock: 'fs/readBlock',
   fsClose: 'fs/close',
   fsWatchMissing: 'fs/watchMissing',
+
+  /** Upstream 0.171 (an HTTP client on the executor): refused here, see connectionHandler. */
+  httpRequest: 'http/request',
 } as const;
 
 export const PROTOCOL_VERSION = 'exec-server.v0';

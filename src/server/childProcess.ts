@@ -2,6 +2,8 @@ import { spawn as spawnPipe, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { internalError } from '../protocol/errors';
 import type { OutputStream } from '../protocol/types';
+import { inheritableFds, launcher } from './childLauncher';
+import { openStdioPipes } from './fifoPipes';
 import { loadNodePty } from './nodePtyLoader';
 import { recoverPtyTail } from './ptyTail';
 
@@ -59,23 +61,35 @@ function exitCodeOf(code: number | null, signal: string | number | null): { exit
 }
 
 async function spawnPipes(spec: SpawnSpec, events: ChildEvents): Promise<ChildHandle> {
-  const child: ChildProcess = spawnPipe(spec.file, spec.argv.slice(1), {
-    cwd: spec.cwd,
-    env: spec.env,
-    argv0: spec.arg0 ?? spec.argv[0],
-    // Its own process group (setsid), so terminate/kill reach grandchildren too.
-    detached: process.platform !== 'win32',
-    stdio: [spec.pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    windowsHide: true,
-  });
+  const pipes = openStdioPipes(spec.pipeStdin);
+  const argv0 = spec.arg0 ?? spec.argv[0];
+  const launch = launcher(spec.file, argv0, spec.argv.slice(1), spec.env, inheritableFds.list(), false);
+  let child: ChildProcess;
+  try {
+    child = spawnPipe(launch?.file ?? spec.file, launch?.args ?? spec.argv.slice(1), {
+      cwd: spec.cwd,
+      env: launch?.env ?? spec.env,
+      argv0: launch ? 'bash' : argv0,
+      // Its own process group (setsid), so terminate/kill reach grandchildren too.
+      detached: process.platform !== 'win32',
+      stdio: pipes ? [pipes.stdin?.child ?? 'ignore', pipes.stdout.child, pipes.stderr.child] : [spec.pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+  } catch (err) {
+    pipes?.closeAll();
+    throw err;
+  }
+  // The child has its ends now (or never will): ours must go, or EOF would never come.
+  pipes?.closeChildEnds();
   if (child.pid === undefined) {
+    pipes?.closeParentEnds();
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
     // The errno stays on `cause`: spawnFailure.ts explains EMFILE, EAGAIN, a vanished cwd….
     throw Object.assign(internalError(`failed to spawn \`${spec.argv[0]}\`: ${err.message}`), { cause: err });
   }
   child.on('error', () => undefined); // later errors (kill of a dead pid) are not fatal
-  const stdout = child.stdout!;
-  const stderr = child.stderr!;
+  const stdout = pipes ? pipes.stdout.socket() : child.stdout!;
+  const stderr = pipes ? pipes.stderr.socket() : child.stderr!;
   let open = 2;
   const onClose = () => {
     if (--open === 0) events.end();
@@ -88,7 +102,7 @@ async function spawnPipes(spec: SpawnSpec, events: ChildEvents): Promise<ChildHa
     const r = exitCodeOf(code, signal);
     events.exit(r.exitCode, r.signal);
   });
-  const stdin = child.stdin;
+  const stdin = pipes ? pipes.stdin?.socket() ?? null : child.stdin;
   stdin?.on('error', () => undefined); // EPIPE when the child is gone: reported via status instead
   let stdinOpen = !!stdin;
   return {
@@ -130,14 +144,13 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
   }
   // node-pty execs `file` with argv[0] = file and the child's environ (execvp, so the child's
   // PATH): passing the name as given keeps argv[0] as the client wrote it, and resolves to
-  // the same program resolveProgram() already checked.
-  let file = spec.argv[0];
-  let args = spec.argv.slice(1);
-  if (spec.arg0 !== null && spec.arg0 !== spec.argv[0]) {
-    // node-pty cannot set argv[0]; bash's `exec -a` can, without an extra process.
-    args = ['-c', 'exec -a "$0" "$@"', spec.arg0, spec.file, ...args];
-    file = '/bin/bash';
-  }
+  // the same program resolveProgram() already checked. node-pty cannot set argv[0] nor close
+  // descriptors in the child: when either is needed, childLauncher's bash does it.
+  const argv0 = spec.arg0 ?? spec.argv[0];
+  // node-pty sets PWD to the cwd itself: the launcher must hand on that PWD, not the client's.
+  const launch = launcher(spec.file, argv0, spec.argv.slice(1), { ...spec.env, PWD: spec.cwd }, inheritableFds.list(), argv0 !== spec.argv[0]);
+  const file = launch?.file ?? spec.argv[0];
+  const args = launch?.args ?? spec.argv.slice(1);
   let term: import('node-pty').IPty;
   try {
     term = pty.spawn(file, args, {
@@ -145,11 +158,18 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
       cols: spec.cols,
       rows: spec.rows,
       cwd: spec.cwd,
-      env: spec.env,
+      env: launch?.env ?? spec.env,
       encoding: null,
     } as import('node-pty').IPtyForkOptions);
   } catch (err) {
     throw internalError(`failed to spawn \`${spec.argv[0]}\` in a PTY: ${(err as Error).message}`);
+  }
+  // Its master is not close-on-exec: while it lives, later children must not get it.
+  const master = (term as unknown as { _fd?: number })._fd;
+  if (typeof master === 'number') {
+    inheritableFds.addPtyMaster(master);
+    const socket = (term as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+    socket?.once('close', () => inheritableFds.removePtyMaster(master));
   }
   let exited = false;
   let stdinOpen = true;

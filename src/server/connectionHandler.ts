@@ -4,12 +4,23 @@ import type { InitializeResult } from '../protocol/types';
 import { clip, Params } from '../protocol/validate';
 import type { ClientChannel } from './clientChannel';
 import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
-import type { ExecServer } from './execServer';
+import type { ServerConfig } from './config';
 import { createFilesystemMethods } from './filesystem';
-import type { MethodTable } from './methodTable';
+import { Overtakable, type MethodTable } from './methodTable';
 import { createProcessMethods } from './processMethods';
 import { sandboxFor } from './sandbox';
 import type { Session } from './session';
+
+/**
+ * What a connection needs from the server, and no more: execServer.ts creates handlers, so
+ * this file names a narrow view of it instead of importing it back (no import cycle).
+ */
+export interface SessionHost {
+  readonly config: ServerConfig;
+  readonly isShuttingDown: boolean;
+  findSession(id: string): Session | undefined;
+  createSession(clientName: string, resumable: boolean): Session;
+}
 
 /** Thrown for messages after which the connection must be closed (the seed's rule). */
 export class ProtocolViolation extends Error {}
@@ -26,9 +37,12 @@ export class ConnectionHandler {
   private session: Session | null = null;
   private methods: MethodTable = {};
   private readonly fs: ReturnType<typeof createFilesystemMethods>;
+  /** An asynchronous request is under way: later ones wait in `queued` (arrival order). */
+  private busy = false;
+  private readonly queued: Array<{ method: string; params: unknown; resolve(v: unknown): void; reject(e: unknown): void }> = [];
 
   constructor(
-    private readonly server: ExecServer,
+    private readonly server: SessionHost,
     private readonly channel: ClientChannel,
   ) {
     this.fs = createFilesystemMethods({ notify: (method, params) => channel.notify(method, params as object) });
@@ -38,8 +52,48 @@ export class ConnectionHandler {
     return this.session?.id;
   }
 
-  async handleRequest(method: string, params: unknown): Promise<unknown> {
+  /**
+   * Requests take effect in arrival order: while one is under way asynchronously (a start
+   * spawning, an fs call), the ones behind it wait in `queued`; synchronous ones (a write,
+   * a signal) run at once when nothing is ahead of them, with no scheduler hop. Only a
+   * long-polling process/read (`Overtakable`) lets later requests pass while it waits.
+   */
+  handleRequest(method: string, params: unknown): Promise<unknown> {
+    if (this.busy || this.queued.length > 0) {
+      return new Promise((resolve, reject) => this.queued.push({ method, params, resolve, reject }));
+    }
+    return this.run(method, params);
+  }
+
+  private run(method: string, params: unknown): Promise<unknown> {
+    let r: unknown;
+    try {
+      r = this.route(method, params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (r instanceof Overtakable) return r.result;
+    if (!isThenable(r)) return Promise.resolve(r);
+    const answer = Promise.resolve(r);
+    this.busy = true;
+    const next = () => {
+      this.busy = false;
+      this.drain();
+    };
+    answer.then(next, next);
+    return answer;
+  }
+
+  private drain(): void {
+    while (!this.busy && this.queued.length > 0) {
+      const q = this.queued.shift()!;
+      this.run(q.method, q.params).then(q.resolve, q.reject);
+    }
+  }
+
+  private route(method: string, params: unknown): unknown {
     if (method === Method.initialize) return this.initialize(params);
+    if (method === Method.httpRequest) throw new RpcError(ErrorCode.MethodNotFound, HTTP_REQUEST_REFUSAL);
     const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
     if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
     if (this.phase === 'new') throw invalidRequest(`client must call initialize before using ${kind} methods`);
@@ -101,12 +155,20 @@ export class ConnectionHandler {
   }
 }
 
+const HTTP_REQUEST_REFUSAL =
+  'http/request is not supported by this exec server: it runs processes and file operations ' +
+  'and makes no HTTP requests on behalf of its clients';
+
 const NOTIFICATIONS: readonly string[] = [Method.initialized, Method.processOutput, Method.processExited, Method.processClosed];
-const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m)));
+const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m) && m !== Method.httpRequest));
 
 function methodKind(method: string): string | undefined {
   if (method.startsWith('process/')) return 'exec';
   if (method.startsWith('fs/')) return 'filesystem';
   if (method === Method.environmentInfo || method === Method.environmentConfigRead) return 'environment info';
   return undefined;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

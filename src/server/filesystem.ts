@@ -266,8 +266,20 @@ async function copy(params: unknown): Promise<Record<string, never>> {
   checkSandbox(p, 'read', source);
   checkSandbox(p, 'write', destination);
   const recursive = p.bool('recursive');
-  const st = await os(() => fsp.stat(source));
-  if (st.isDirectory()) {
+  const st = await os(() => fsp.lstat(source));
+  if (st.isSymbolicLink()) {
+    // As upstream: a symlink is copied as a link (same target text), not as what it points to.
+    const target = await os(() => fsp.readlink(source));
+    await os(async () => {
+      try {
+        await fsp.symlink(target, destination);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || (await fsp.lstat(destination)).isDirectory()) throw err;
+        await fsp.unlink(destination); // a file or link in the way is replaced, as copyFile would
+        await fsp.symlink(target, destination);
+      }
+    });
+  } else if (st.isDirectory()) {
     if (!recursive) throw invalidRequest('fs/copy requires recursive: true when sourcePath is a directory');
     await os(() => fsp.cp(source, destination, { recursive: true, force: true, verbatimSymlinks: true }));
   } else {

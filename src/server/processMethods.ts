@@ -6,11 +6,12 @@ import { clip, Params } from '../protocol/validate';
 import type { ServerConfig } from './config';
 import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
-import type { MethodTable } from './methodTable';
-import { checkCwd, resolveProgram } from './programPath';
+import { Overtakable, type MethodTable } from './methodTable';
+import type { ReadSlice } from './outputBuffer';
+import { checkCwd, checkExecFormat, resolveProgram } from './programPath';
 import { commandArgv, markSandboxed, sandboxDeniedFor, sandboxFor } from './sandbox';
 import type { Session } from './session';
-import { explainSpawnFailure } from './spawnFailure';
+import { explainSpawnFailure, withSpawnErrorKind } from './spawnFailure';
 
 const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
@@ -44,8 +45,14 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         throw invalidRequest(`process ${clip(processId)} already exists`);
       }
       const childEnv = buildChildEnv(envPolicy, env, process.env);
-      checkCwd(cwd);
-      const file = resolveProgram(argv[0], childEnv, cwd);
+      let file: string;
+      try {
+        checkCwd(cwd);
+        file = resolveProgram(argv[0], childEnv, cwd);
+        checkExecFormat(file, argv[0]);
+      } catch (err) {
+        throw withSpawnErrorKind(err);
+      }
       session.starting.add(processId);
       try {
         // A `sandbox` runs the command under codex's sandbox helper, or is refused (sandbox/).
@@ -62,7 +69,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
           config,
           events: session,
         }).catch((err: unknown) => {
-          throw explainSpawnFailure(err, { program: argv[0], file, cwd, tty });
+          throw withSpawnErrorKind(explainSpawnFailure(err, { program: argv[0], file, cwd, tty }));
         });
         if (sandboxed) markSandboxed(p, argv);
         if (session.ended) p.terminate(); // the client left while we were spawning
@@ -73,29 +80,19 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       }
     },
 
-    [Method.processRead]: async (raw): Promise<ReadResult> => {
+    [Method.processRead]: (raw): ReadResult | Overtakable => {
       const q = Params.of(raw, 'ReadParams');
-      const p = mustFind(q.string('processId'));
+      const processId = q.string('processId');
       const afterSeq = q.optUint('afterSeq') ?? 0;
       const maxBytes = q.optUint('maxBytes') ?? DEFAULT_READ_MAX_BYTES;
       const waitMs = Math.min(q.optUint('waitMs') ?? 0, config.maxReadWaitMs);
-      let slice = p.output.read(afterSeq, maxBytes);
+      const p = mustFind(processId);
+      const slice = p.output.read(afterSeq, maxBytes);
       if (slice.chunks.length === 0 && p.state !== 'closed' && waitMs > 0 && p.nextSeq - 1 <= afterSeq) {
-        await p.waitForChange(waitMs);
-        slice = p.output.read(afterSeq, maxBytes);
+        // Waiting for output: the requests behind this one go ahead (a write may be what wakes it).
+        return new Overtakable(p.waitForChange(waitMs).then(() => readResult(p, p.output.read(afterSeq, maxBytes))));
       }
-      const last = slice.chunks[slice.chunks.length - 1];
-      const cut = last !== undefined && p.output.hasAfter(last.seq);
-      return {
-        chunks: slice.chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: c.data.toString('base64') })),
-        nextSeq: cut ? last.seq + 1 : p.nextSeq,
-        exited: p.state !== 'running',
-        exitCode: p.exitCode,
-        closed: p.state === 'closed',
-        failure: null,
-        sandboxDenied: p.state !== 'running' && sandboxDeniedFor(p),
-        truncated: slice.truncated,
-      };
+      return readResult(p, slice);
     },
 
     [Method.processWrite]: (raw): WriteResult => {
@@ -127,11 +124,11 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
 
     [Method.processResize]: (raw) => {
       const q = Params.of(raw, 'ResizeParams');
-      const p = mustFind(q.string('processId'));
+      const processId = q.string('processId');
       const cols = q.uint('cols', 65535);
       const rows = q.uint('rows', 65535);
       if (cols === 0 || rows === 0) throw invalidParams('`cols` and `rows` must be at least 1');
-      p.resize(cols, rows);
+      mustFind(processId).resize(cols, rows);
       return {};
     },
 
@@ -158,5 +155,20 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         startedAtMs: p.startedAt,
       })),
     }),
+  };
+}
+
+function readResult(p: ManagedProcess, slice: ReadSlice): ReadResult {
+  const last = slice.chunks[slice.chunks.length - 1];
+  const cut = last !== undefined && p.output.hasAfter(last.seq);
+  return {
+    chunks: slice.chunks.map((c) => ({ seq: c.seq, stream: c.stream, chunk: c.data.toString('base64') })),
+    nextSeq: cut ? last.seq + 1 : p.nextSeq,
+    exited: p.state !== 'running',
+    exitCode: p.exitCode,
+    closed: p.state === 'closed',
+    failure: null,
+    sandboxDenied: p.state !== 'running' && sandboxDeniedFor(p),
+    truncated: slice.truncated,
   };
 }

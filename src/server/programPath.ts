@@ -63,3 +63,52 @@ function statOrUndefined(p: string): fs.Stats | undefined {
     return undefined;
   }
 }
+
+/**
+ * The kernel runs only binaries it knows (ELF here) and `#!` scripts (whose interpreter must exist); anything else fails
+ * with ENOEXEC, as upstream reports it. execvp (libuv's, node-pty's) would instead hand such
+ * a file to /bin/sh and run it as a shell script: refuse it before spawning. A system with
+ * binfmt_misc handlers registered may run more formats, so there the kernel decides.
+ */
+export function checkExecFormat(file: string, program: string): void {
+  if (process.platform !== 'linux') return;
+  const head = Buffer.alloc(256);
+  let n: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      n = fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return; // unreadable but executable (mode --x): the exec itself will tell
+  }
+  const h = head.subarray(0, n);
+  if (h.subarray(0, 4).equals(ELF_MAGIC)) return;
+  if (h.subarray(0, 2).toString('latin1') === '#!') {
+    // A missing interpreter fails the exec with ENOENT; when the child starts through the
+    // fd-closing launcher (childLauncher.ts) that would only be an exit code: say it here.
+    const interp = /^#!\s*(\S+)/.exec(h.toString('latin1'))?.[1];
+    if (interp && !fs.existsSync(interp)) {
+      throw internalError(`No such file or directory (os error 2): cannot start \`${program}\`: its interpreter \`${interp}\` (from the #! line of \`${file}\`) does not exist`);
+    }
+    return;
+  }
+  if (hasBinfmtHandlers()) return;
+  throw internalError(`Exec format error (os error 8): \`${program}\` is not a program this system can run (no #! line, not an executable binary)`);
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+let binfmtHandlers: boolean | undefined;
+function hasBinfmtHandlers(): boolean {
+  if (binfmtHandlers === undefined) {
+    try {
+      binfmtHandlers = fs.readdirSync('/proc/sys/fs/binfmt_misc').some((n) => n !== 'register' && n !== 'status');
+    } catch {
+      binfmtHandlers = false;
+    }
+  }
+  return binfmtHandlers;
+}

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { internalError, RpcError } from '../protocol/errors';
+import { ErrorCode, internalError, RpcError } from '../protocol/errors';
 
 /**
  * Turns a failed spawn into an error that says what went wrong, in the `Description (os
@@ -126,4 +126,20 @@ function canEnter(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+export type SpawnErrorKind = 'spawnNotFound' | 'spawnPermissionDenied' | 'spawnFailed';
+
+/**
+ * Upstream 0.171 tags a failed process/start with `error.data.kind` (an internally tagged
+ * ProcessStartErrorData): not found (ENOENT: program, cwd, #! interpreter), permission
+ * denied (EACCES), anything else spawnFailed. Every message here carries the errno as
+ * `(os error N)` (pre-spawn checks and explainSpawnFailure alike), or the spawn's errno on `cause`.
+ */
+export function withSpawnErrorKind(err: unknown): unknown {
+  if (!(err instanceof RpcError) || err.code !== ErrorCode.InternalError || err.data !== undefined) return err;
+  const errno = (err.cause as { code?: unknown } | undefined)?.code;
+  const os = /\(os error (\d+)\)/.exec(err.message)?.[1];
+  const kind: SpawnErrorKind = errno === 'ENOENT' || os === '2' ? 'spawnNotFound' : errno === 'EACCES' || os === '13' ? 'spawnPermissionDenied' : 'spawnFailed';
+  return new RpcError(err.code, err.message, { kind });
 }

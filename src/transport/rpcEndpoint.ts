@@ -41,9 +41,10 @@ export function serveConnection(server: ExecServer, peer: FramedPeer): { receive
   };
   const handler = server.connect(channel);
   let open = true;
-  // Requests are dispatched as they arrive, each on its own promise: a long-polling read
-  // never blocks other requests, and no scheduler hop (setImmediate, a writer queue) sits
-  // between a process/write and the child, which the round-trip latency would pay for.
+  // Requests go to the handler as they arrive; it runs them in arrival order (an
+  // asynchronous one holds those behind it, a long-polling read does not) and runs a
+  // synchronous one at once when nothing is ahead, so no scheduler hop (setImmediate, a
+  // writer queue) sits between a process/write and the child.
   const dispatch = (id: RequestId, method: string, params: unknown) => {
     handler.handleRequest(method, params).then(
       (result) => open && peer.send(encodeResponse(id, result)),

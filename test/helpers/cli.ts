@@ -33,6 +33,8 @@ export interface CliOptions {
   auth?: 'token' | 'none';
   listen?: string;
   env?: NodeJS.ProcessEnv;
+  /** Extra descriptors for the server beyond 0–2 (e.g. 'pipe' entries: inherited without close-on-exec). */
+  extraStdio?: Array<'pipe' | 'ignore'>;
 }
 
 export function writeTokenFile(token: string): string {
@@ -78,7 +80,7 @@ export async function startWsCli(guard: ProcessGuard, o: CliOptions = {}): Promi
   args.push(...(o.args ?? []));
   const env = { ...(o.env ?? process.env) };
   delete env.EXEC_SERVER_TOKEN;
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', ...(o.extraStdio ?? [])], env });
   guard.track(proc.pid!);
   const exited = watchExit(proc);
   const server: Partial<CliServer> = { proc, pid: proc.pid!, token, exited };
