@@ -43,6 +43,8 @@ export class OwnerChannel {
   private orphanedAt = Date.now();
   private graceTimer: NodeJS.Timeout | undefined;
   private discoveryFile: string | undefined;
+  /** An adopter re-advertises: the file keeps the server's first start time. */
+  private startedAt: string | undefined;
   private processCount = { running: 0, all: 0 };
 
   constructor(private readonly o: OwnerChannelOptions) {
@@ -120,7 +122,7 @@ export class OwnerChannel {
         workspaceFolders: p.workspaceFolders,
         appName: String(p.appName ?? ''),
         protocolVersion: String(p.protocolVersion ?? ''),
-        startedAt: String(p.startedAt ?? new Date().toISOString()),
+        startedAt: (this.startedAt ??= String(p.startedAt ?? new Date().toISOString())),
         hostMode: 'child',
       },
       typeof p.dir === 'string' && p.dir ? p.dir : undefined,

@@ -4,7 +4,8 @@
 //  2. a post-check once that window is closed (deactivate ran): no discovery file, no process the
 //     suite caused to exist is still alive,
 //  3. the Playwright UI test (test/vscode/ui/sidebar.ui.mjs),
-//  4. the packaged .vsix installed into a fresh code-server (test/vscode/ui/vsix.smoke.mjs).
+//  4. the packaged .vsix installed into a fresh code-server (test/vscode/ui/vsix.smoke.mjs),
+//  and the window-reload test (test/vscode/ui/reload.ui.mjs).
 // Last line: `N passed, N failed` over all of them. Exit 0 only when nothing failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,9 @@ for (const mode of ['inProcess', 'child']) {
 
 // 3. UI test.
 await layer('UI test', ['test/vscode/ui/sidebar.ui.mjs']);
+
+// 3b. Issue 14: a window reload keeps agents connected and processes running; a close ends them.
+await layer('reload test', ['test/vscode/ui/reload.ui.mjs']);
 
 // 4. The packaged .vsix, installed into a fresh code-server.
 await layer('vsix smoke test', ['test/vscode/ui/vsix.smoke.mjs']);
