@@ -20,7 +20,7 @@ export const SECTION = 'execServer';
 export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs', 'reloadGraceSeconds'] as const;
 
 /** Default reload grace: a slow reload measured in code-server plus a margin (see the README). */
-export const DEFAULT_RELOAD_GRACE_SECONDS = 30;
+export const DEFAULT_RELOAD_GRACE_SECONDS = 20;
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
