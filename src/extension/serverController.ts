@@ -122,7 +122,7 @@ export class ServerController implements vscode.Disposable {
     this.setState('starting');
     const stores: SlotStores = { state: this.context.workspaceState, secrets: this.context.secrets };
     let host: ServerHost | undefined;
-    let slot: Slot | undefined;
+    let slot: (Slot & { persisted: Promise<void> }) | undefined;
     try {
       // 1. A server this window left running across a reload (child mode): adopt it. Slots
       //    whose server answers `owned` belong to another live window on this folder.
@@ -164,8 +164,10 @@ export class ServerController implements vscode.Disposable {
     this.host = host;
     const adopted = (host as Partial<ChildServerHost>).adopted;
     this._adoption = adopted;
-    if (slot && host.port !== slot.port) await saveSlotPort(stores, slot.id, host.port);
     this.activation?.mark('listening', host.mode);
+    // Off the path to listening: the slot's fresh secrets and its port get stored.
+    const persisted = slot && Promise.resolve(slot.persisted).then(() => (host.port !== slot!.port ? saveSlotPort(stores, slot!.id, host.port) : undefined));
+    persisted?.then(undefined, (err: Error) => this.log.warn(`could not store this window's server address (the next start may get a new one): ${err.message}`));
     this._startedAt = new Date(); // an adopted server keeps its first startedAt in the discovery file
     host.onDidExit((reason) => void this.enqueue(() => this.onHostExit(host, reason)));
     try {

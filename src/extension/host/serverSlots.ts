@@ -44,24 +44,30 @@ export function listSlots(s: SlotStores): SlotEntry[] {
     .map((e) => ({ id: e.id, port: e.port }));
 }
 
-/** A slot's secrets, created (and stored) the first time. */
-export async function loadSlot(s: SlotStores, e: SlotEntry): Promise<Slot> {
-  const secret = async (kind: 'token' | 'control') => {
-    const key = `execServer.${kind}.${e.id}`;
-    const have = await s.secrets.get(key);
-    if (have) return have;
+/**
+ * A slot's secrets, created the first time. Both are read at once (each read is a round trip
+ * to the window: SecretStorage lives in the renderer); storing fresh ones is not waited for on
+ * the way to a listening server: `persisted` settles when they are stored (await it later).
+ */
+export async function loadSlot(s: SlotStores, e: SlotEntry): Promise<Slot & { persisted: Promise<void> }> {
+  const keys = [`execServer.token.${e.id}`, `execServer.control.${e.id}`];
+  const have = await Promise.all(keys.map((k) => s.secrets.get(k)));
+  const stores: PromiseLike<void>[] = [];
+  const [token, controlSecret] = have.map((v, i) => {
+    if (v) return v;
     const fresh = randomBytes(32).toString('base64url');
-    await s.secrets.store(key, fresh);
+    stores.push(s.secrets.store(keys[i], fresh));
     return fresh;
-  };
-  return { ...e, token: await secret('token'), controlSecret: await secret('control'), socketPath: controlSocketPath(e.id) };
+  });
+  return { ...e, token, controlSecret, socketPath: controlSocketPath(e.id), persisted: Promise.all(stores).then(() => undefined) };
 }
 
-export async function newSlot(s: SlotStores): Promise<Slot> {
+export async function newSlot(s: SlotStores): Promise<Slot & { persisted: Promise<void> }> {
   const e = { id: randomBytes(6).toString('hex'), port: 0 };
   const slots = [...listSlots(s), e].slice(-MAX_SLOTS);
-  await s.state.update(SLOTS_KEY, slots);
-  return loadSlot(s, e);
+  const saved = s.state.update(SLOTS_KEY, slots);
+  const slot = await loadSlot(s, e);
+  return { ...slot, persisted: Promise.all([saved, slot.persisted]).then(() => undefined) };
 }
 
 /** Remember the port a slot's server got (a new one when its old port was taken). */
