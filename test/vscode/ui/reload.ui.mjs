@@ -12,7 +12,8 @@
 //     tree shows them again, and their output channel shows the earlier lines and new ones.
 //     The reload time (old extension host gone → adopted) is printed: it sizes the grace.
 //  3. Exec Server: Restart Server keeps the URL and the token (a new server process).
-//  4. Closing the window for good: within the grace plus a few seconds, every process of the
+//  3b. A second window on the same folder gets its own server; reloading it adopts its own.
+//  4. Closing the windows for good: within the grace plus a few seconds, every process of the
 //     agent and the discovery file are gone, and so is the server.
 //  5. A new window on the folder comes back on the same port with the same token; its extension
 //     host is SIGKILLed (no deactivate()) with the page already gone: same outcome as a close.
@@ -117,10 +118,9 @@ try {
 
   const sidebar = () => page.locator('.part.sidebar');
   const openView = async () => {
-    // A reloaded window restores its open view: clicking the tab again would close it.
-    if (!(await sidebar().locator('.monaco-list-row', { hasText: 'sleep 300' }).first().isVisible())) {
-      await page.locator('.part.activitybar').getByRole('tab', { name: 'Exec Server' }).first().click({ timeout: 60_000 });
-    }
+    // The status bar item runs Exec Server: Show View, which focuses the view (clicking the
+    // activity bar tab of a view a reloaded window restored as open would close it).
+    await page.locator('.statusbar-item', { hasText: 'Exec :' }).first().click({ timeout: 60_000 });
     await sidebar().locator('.monaco-list-row', { hasText: 'sleep 300' }).first().waitFor({ timeout: 30_000 });
   };
   const maxLine = (t) => Math.max(0, ...[...t.matchAll(/line (\d+)/g)].map((m) => Number(m[1])));
@@ -226,12 +226,32 @@ try {
   agentPids.push(late.pid);
   await waitFor('late listed', () => page.locator('.statusbar-item', { hasText: `Exec :${info.port} · 1` }).first().isVisible(), 30_000);
 
+  let page2, info2;
+  await check('a second window on the same folder gets its own server (another port and token); reloading it adopts its own server, never the first window\'s', async () => {
+    page2 = await browser.context.newPage();
+    await page2.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    const second = await waitFor('a second discovery file', () => discoveryFiles().find((n) => n !== file), 90_000);
+    info2 = readInfo(second);
+    if (info2.port === info.port || info2.token === info.token || info2.pid === info.pid) throw new Error('the second window shares the first window\'s server or address');
+    const c2 = await ExecClient.connectWebSocket(info2.url, { token: info2.token, clientName: 'agent-2', resumeSessionId: null });
+    const p2 = await c2.start({ processId: 'w2', argv: ['sleep', '305'] });
+    agentPids.push(p2.pid);
+    c2.close();
+    const seen = extensionLogs(server).match(/adopted the exec server/g)?.length ?? 0;
+    await page2.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
+    const log = await waitFor('the second window adopts', () => [...extensionLogs(server).matchAll(/adopted the exec server .*\(pid (\d+)\).* (\d+) running process\(es\) carried over/g)][seen], 90_000);
+    if (Number(log[1]) !== info2.pid || log[2] !== '1') throw new Error(`the second window adopted the wrong server: ${log[0]}`);
+    const files = discoveryFiles().sort();
+    if (files.length !== 2 || !files.includes(file) || !files.includes(second)) throw new Error(`discovery files: ${files.join(', ')}`);
+    if (!alive(late.pid) || !alive(info.pid)) throw new Error('the first window\'s server or process is gone');
+  });
+
   await check(`closing the window: within the grace (${GRACE_S} s) plus a few seconds every process, the server and the discovery file are gone`, async () => {
     const t0 = Date.now();
-    await page.close({ runBeforeUnload: true });
+    await Promise.all([page.close({ runBeforeUnload: true }), page2?.close({ runBeforeUnload: true })]);
     await waitFor('processes gone', () => agentPids.every((p) => groupMembers(p).length === 0), (GRACE_S + 10) * 1000);
-    await waitFor('discovery file gone', () => discoveryFiles().length === 0, 5_000);
-    await waitFor('server gone', () => !alive(info.pid), 5_000);
+    await waitFor('discovery files gone', () => discoveryFiles().length === 0, 5_000);
+    await waitFor('servers gone', () => !alive(info.pid) && !(info2 && alive(info2.pid)), 5_000);
     timings.closeToGoneMs = Date.now() - t0;
     if (timings.closeToGoneMs < GRACE_S * 1000 - 3000) throw new Error(`ended after ${timings.closeToGoneMs} ms: before the grace`);
   });
