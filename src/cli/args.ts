@@ -22,10 +22,23 @@ export interface CliOptions {
   version: boolean;
 }
 
-export const USAGE = `Usage: exec-server [options]
+export const USAGE = `Usage: exec-server [options]            run the server
+       exec-server run [options] -- CMD [ARGS…]
+       exec-server servers [--json] [--cwd DIR]
+       exec-server connect <agent> [--print | --write]
+       exec-server mcp [options]
 
 A JSON-RPC exec server (protocol exec-server.v0 and the codex 0.169 process API) that
 starts, streams, writes to and terminates processes (PTY or pipes) for coding agents.
+
+Subcommands (clients of a running server, found by discovery; each has --help):
+  run          Run a command in the server found for this folder (the VS Code window whose
+               folder holds it): output, stdin, signals and exit code pass through; it shows
+               in the Exec Server sidebar.
+  servers      List the servers advertised for this user and the one "run" would use.
+  connect      Set an agent (claude-code, gemini-cli, codex, copilot-cli, opencode, cursor,
+               vscode) up to run its commands through the server: MCP server + shell tool off.
+  mcp          A stdio MCP server (the bridge agents are configured with).
 
 Options:
   --listen URL                 stdio:// (default) or ws://IP:PORT (port 0 = any free port).

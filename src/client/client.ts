@@ -203,6 +203,19 @@ export class ExecClient extends EventEmitter {
     this.transport.close();
   }
 
+  /**
+   * Stop taking messages from the server until `resumeIncoming` (WebSocket only; a no-op
+   * elsewhere): for consumers that write output to a slower sink, so the server pauses the
+   * process instead of this client buffering without bound.
+   */
+  pauseIncoming(): void {
+    this.transport.pause?.();
+  }
+
+  resumeIncoming(): void {
+    this.transport.resume?.();
+  }
+
   private async initialize(o: ClientOptions): Promise<this> {
     const params: Record<string, unknown> = { clientName: o.clientName ?? 'exec-server-client' };
     if (o.resumeSessionId !== undefined) params.resumeSessionId = o.resumeSessionId;

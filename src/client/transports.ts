@@ -12,6 +12,13 @@ export interface ClientTransport {
   request(method: string, params: unknown): Promise<unknown>;
   notify(method: string, params: unknown): void;
   close(): void;
+  /**
+   * Flow control (WebSocket only): stop reading incoming messages until resumed. A consumer
+   * whose sink is full (a slow stdout) pauses, the server's send buffer fills, and the server
+   * pauses the processes feeding it (session.ts): end-to-end backpressure.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 export interface TransportCallbacks {
@@ -83,7 +90,7 @@ export async function openWebSocket(url: string, opts: WebSocketTransportOptions
     rpc.dispose();
     cb.closed(`websocket closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`);
   });
-  return rpc.transport;
+  return { ...rpc.transport, pause: () => ws.pause(), resume: () => ws.resume() };
 }
 
 /** JSON lines over a child's stdin/stdout (a server started with `--listen stdio://`). */

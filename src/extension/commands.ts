@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SignalName } from '../protocol/types';
-import { commandLabel, commandLine } from './format';
+import { agentGroupName, copyableCommand, displayCommand } from './processLabels';
 import type { Notifier } from './notify';
 import type { OutputChannels } from './outputChannels';
 import { isFinished, type ProcessEntry, type ProcessModel } from './processModel';
@@ -32,14 +32,14 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
       if (!p) void notify.warn('That process is no longer listed.');
       return p;
     }
-    if (t && typeof t === 'object' && 'kind' in t && t.kind === 'session') return undefined;
+    if (t && typeof t === 'object' && 'kind' in t && t.kind === 'group') return undefined;
     const candidates = model.listProcesses().filter(filter).sort((a, b) => b.snap.startedAtMs - a.snap.startedAtMs);
     if (candidates.length === 0) {
       void notify.info('No matching process.');
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      candidates.map((p) => ({ label: commandLabel(p.snap.argv), description: processDescription(p), detail: p.snap.clientName, p })),
+      candidates.map((p) => ({ label: displayCommand(p.snap), description: processDescription(p), detail: agentGroupName(p.snap.clientName), p })),
       { placeHolder, matchOnDescription: true },
     );
     return pick?.p;
@@ -48,16 +48,16 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
 
   const stop = async (t: Target, how: 'terminate' | SignalName) => {
     const p = await resolve(t, running, `Process to ${how}`);
-    const observer = model.observer;
     if (!p) return false;
-    if (!observer || !model.isLive(p)) {
+    const control = model.controlOf(p);
+    if (!control) {
       void notify.warn('The server that ran this process has stopped.');
       return false;
     }
     if (isFinished(p)) return false;
     model.markStopping(p.snap.key, how);
     try {
-      const ok = how === 'terminate' ? await observer.terminate(p.snap.key) : await observer.signal(p.snap.key, how);
+      const ok = how === 'terminate' ? await control.terminate(p.snap.key) : await control.signal(p.snap.key, how);
       log.info(`${how} ${p.snap.key} (pid ${p.snap.pid}): ${ok ? 'sent' : 'nothing left to signal'}`);
       return ok;
     } catch (err) {
@@ -94,6 +94,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     reg('execServer.openInTerminal', async (t: Target) => {
       const p = await resolve(t, running, 'Open in a terminal');
       if (!p) return;
+      if (p.local?.reveal) return p.local.reveal(p.snap.key);
       try {
         openProcessTerminal(model, p.snap.key, log);
       } catch (err) {
@@ -102,7 +103,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     }),
     reg('execServer.copyCommand', async (t: Target) => {
       const p = await resolve(t, () => true, 'Copy the command of');
-      if (p) await vscode.env.clipboard.writeText(commandLine(p.snap.argv));
+      if (p) await vscode.env.clipboard.writeText(copyableCommand(p.snap));
     }),
     reg('execServer.copyPid', async (t: Target) => {
       const p = await resolve(t, () => true, 'Copy the pid of');
@@ -110,8 +111,10 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     }),
 
     reg('execServer.terminateAll', async (opts?: { confirm?: boolean }) => {
+      // The server's processes: commands in the user's terminals are not ended in bulk.
       const observer = model.observer;
-      const n = model.listProcesses().filter(running).length;
+      const serverRunning = (p: ProcessEntry) => running(p) && !p.local;
+      const n = model.listProcesses().filter(serverRunning).length;
       if (!observer || n === 0) {
         void notify.info('No running process.');
         return 0;
@@ -120,7 +123,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
         const ok = await notify.confirm(`Terminate ${n} running process${n === 1 ? '' : 'es'}?`, 'Terminate All');
         if (ok !== 'Terminate All') return 0;
       }
-      for (const p of model.listProcesses().filter(running)) model.markStopping(p.snap.key, 'terminate');
+      for (const p of model.listProcesses().filter(serverRunning)) model.markStopping(p.snap.key, 'terminate');
       const done = await observer.terminateAll();
       log.info(`terminate all: ${done} process(es) signalled`);
       return done;

@@ -10,6 +10,10 @@ import { readSettings, SECTION, SERVER_SETTINGS } from './settings';
 import { StatusBar } from './statusBar';
 import { TerminalEnv } from './terminalEnv';
 import { Notifier } from './notify';
+import { ensureLauncher, type LauncherInfo } from './launcher';
+import { McpServerProvider, type McpRegistration } from './mcpProvider';
+import { TerminalExecutions } from './terminalExecutions';
+import { registerConnectAgent } from './connectAgent';
 import type { ChannelStats } from './outputChannels';
 
 /**
@@ -26,8 +30,8 @@ export interface ExecServerApi {
   readonly mode: 'inProcess' | 'child' | undefined;
   readonly discoveryFile: string | undefined;
   readonly statusBarText: string;
-  /** The tree as the user sees it: what getChildren/getTreeItem produce. */
-  getTreeSnapshot(): TreeSnapshotSession[];
+  /** The tree as the user sees it: what getChildren/getTreeItem produce (agent groups, their processes). */
+  getTreeSnapshot(): TreeSnapshotGroup[];
   /** The tree node of a process (to pass to tree commands), by pid. */
   findProcessNode(pid: number): Node | undefined;
   outputChannelText(key: string): string | undefined;
@@ -39,6 +43,12 @@ export interface ExecServerApi {
   /** Where VS Code keeps this extension's log files (context.logUri); the log channel's file is in it. */
   readonly logDirectory: string;
   ready: Promise<void>;
+  /** The stable launcher in global storage (undefined if it could not be written; see the log). */
+  launcher: Promise<LauncherInfo | undefined>;
+  /** The MCP server definition provider for VS Code's agent (and Cursor's registration). */
+  readonly mcp: McpRegistration;
+  /** Whether terminal commands are observed (shell-execution events, VS Code 1.93+). */
+  readonly terminalsObserved: boolean;
 }
 export interface TreeSnapshotItem {
   key?: string;
@@ -47,9 +57,11 @@ export interface TreeSnapshotItem {
   icon: string;
   contextValue: string;
 }
-export interface TreeSnapshotSession extends TreeSnapshotItem {
+export interface TreeSnapshotGroup extends TreeSnapshotItem {
   children: TreeSnapshotItem[];
 }
+/** The old name, from when the top level was one node per session. */
+export type TreeSnapshotSession = TreeSnapshotGroup;
 
 export function activate(context: vscode.ExtensionContext): ExecServerApi {
   const activation = new ActivationTimer((line) => log.info(line));
@@ -64,6 +76,11 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
   const outputs = new OutputChannels(model, log);
   const statusBar = new StatusBar(ctl, model);
+  const mcp = new McpServerProvider(ctl, context.extensionPath, log);
+  const terminals = new TerminalExecutions(model, log, {
+    retainedBytes: () => readSettings().retainedOutputBytes,
+    graceMs: () => readSettings().terminateGraceMs,
+  });
 
   const updateView = () => {
     const state = ctl.state;
@@ -89,6 +106,8 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     view,
     outputs,
     statusBar,
+    mcp,
+    terminals,
     view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
     ctl.onDidChangeState(updateView),
     model.onDidChange(scheduleViewUpdate),
@@ -116,6 +135,8 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
   updateView();
   log.info(`Exec Server extension activated (VS Code ${vscode.version}, ${vscode.env.appName}, remote: ${vscode.env.remoteName ?? 'none'})`);
   const ready = ctl.start();
+  const launcher = writeLauncher(context, log);
+  context.subscriptions.push(registerConnectAgent({ notify, log, launcher }));
   let modelChanges = 0;
   context.subscriptions.push(model.onDidChange(() => modelChanges++));
 
@@ -163,9 +184,28 @@ export function activate(context: vscode.ExtensionContext): ExecServerApi {
     },
     logDirectory: context.logUri.fsPath,
     ready,
+    launcher,
+    mcp,
+    terminalsObserved: terminals.supported,
   };
   activation.activateReturned();
   return api;
+}
+
+/** The launcher agents outside VS Code are pointed at (launcher.ts); failures are logged, not fatal. */
+async function writeLauncher(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<LauncherInfo | undefined> {
+  if (context.globalStorageUri.scheme !== 'file') {
+    log.warn(`no launcher: global storage is not a local folder (${context.globalStorageUri.scheme})`);
+    return undefined;
+  }
+  try {
+    const l = await ensureLauncher(context.globalStorageUri.fsPath, process.execPath, context.extensionPath);
+    log.info(`launcher ${l.path} ${l.written ? 'written' : 'up to date'}`);
+    return l;
+  } catch (err) {
+    log.error(`could not write the launcher: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 export async function deactivate(): Promise<void> {

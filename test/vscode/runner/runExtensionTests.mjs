@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Runs a compiled extension test suite INSIDE the real node extension host of VS Code 1.100.3
-// (code-server + headless chromium), the offline stand-in for @vscode/test-electron.
+// Runs a compiled extension test suite INSIDE the real node extension host of VS Code 1.100.3 or
+// 1.139.1 (code-server + headless chromium), the offline stand-in for @vscode/test-electron.
 //
 //   node test/vscode/runner/runExtensionTests.mjs --extension <absDir> --tests <abs suite index.js>
-//        --workspace <absDir> [--timeout-ms 120000] [--results-dir <dir>] [--env KEY=VALUE ...]
+//        --workspace <absDir> [--vscode 1.100|1.139] [--settings '<JSON object>']
+//        [--timeout-ms 120000] [--results-dir <dir>] [--env KEY=VALUE ...]
 //
+// --vscode defaults to $EXEC_SERVER_VSCODE, then 1.100. --settings: user settings written to the
+// fresh user-data dir's User/settings.json before code-server starts.
 // The suite module exports run() (as for @vscode/test-electron). Convention: run() logs one line
-// `RESULT <passed> <failed>` with console.log; this runner echoes it as `N passed, N failed`.
+// `RESULT <passed> <failed> [<skipped>]` with console.log; this runner echoes it as
+// `N passed, N failed` (`, N skipped` when the suite reported skipped tests).
 // Exit code = the suite's (0 when run() resolves, 1 when it rejects); 1 on timeout or setup error.
 import { parseArgs, format } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +22,7 @@ const { values: opt } = parseArgs({
     extension: { type: 'string' }, tests: { type: 'string' }, workspace: { type: 'string' },
     'timeout-ms': { type: 'string', default: '120000' }, 'results-dir': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] }, // KEY=VALUE for code-server + extension host
+    vscode: { type: 'string' }, settings: { type: 'string' },
   },
 });
 for (const k of ['extension', 'tests', 'workspace']) {
@@ -30,12 +35,13 @@ const t0 = Date.now();
 const stamp = () => `[runner +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 
 let server, browser, result = null;
-const counts = { passed: null, failed: null };
+const counts = { passed: null, failed: null, skipped: null };
 
 async function main() {
   const env = Object.fromEntries(opt.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  server = await startCodeServer({ workspaceFolder: opt.workspace, env });
-  console.log(`${stamp()} code-server pid ${server.pid} on ${server.url}`);
+  const userSettings = opt.settings ? JSON.parse(opt.settings) : undefined;
+  server = await startCodeServer({ workspaceFolder: opt.workspace, env, version: opt.vscode, userSettings });
+  console.log(`${stamp()} VS Code ${server.install.vscode} (code-server ${server.install.codeServer}) pid ${server.pid} on ${server.url}`);
   browser = await launchBrowser();
   const { page } = browser;
   page.on('dialog', (d) => d.accept().catch(() => {})); // a beforeunload prompt must not block close
@@ -47,8 +53,8 @@ async function main() {
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     // args are console arguments, often printf-style (mocha's spec reporter: '%s (%dms)', ...).
     const text = Array.isArray(args) ? format(...args) : String(args);
-    const m = /^RESULT (\d+) (\d+)\s*$/m.exec(text);
-    if (m) { counts.passed = Number(m[1]); counts.failed = Number(m[2]); }
+    const m = /^RESULT (\d+) (\d+)(?: (\d+))?\s*$/m.exec(text);
+    if (m) { counts.passed = Number(m[1]); counts.failed = Number(m[2]); counts.skipped = m[3] === undefined ? null : Number(m[3]); }
     for (const line of text.split('\n')) console.log(type === 'error' ? `[host:error] ${line}` : line);
   });
   await page.exposeFunction('codeAutomationExit', (code, logs) => { exitResolve({ code, logs }); });
@@ -101,11 +107,13 @@ try {
   console.error(`${stamp()} runner error:`, e?.stack ?? e);
   code = 1;
 } finally {
+  // What the workbench tried to reach outside loopback (aborted): origins only, once each.
+  if (browser?.blocked.length) console.log(`${stamp()} blocked ${browser.blocked.length} non-loopback request(s) to: ${[...new Set(browser.blocked.map((u) => new URL(u).origin))].join(' ')}`);
   await browser?.close();
   await server?.stop();
 }
 if (counts.passed !== null) {
-  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
   if (counts.failed > 0 && code === 0) code = 1; // a suite that reports failures never passes
 }
 console.log(`${stamp()} exit ${code}`);

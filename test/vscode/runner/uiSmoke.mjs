@@ -3,7 +3,7 @@
 // playwright-core. Opens a folder (optionally with a development extension loaded), clicks an
 // activity-bar item, optionally waits for a text, and saves a screenshot.
 //
-//   node test/vscode/runner/uiSmoke.mjs --workspace <absDir> --activity <label>
+//   node test/vscode/runner/uiSmoke.mjs --workspace <absDir> --activity <label> [--vscode 1.100|1.139]
 //        [--extension <absDir>] [--expect-text <text>] [--name <png basename>] [--results-dir <dir>]
 //
 // Exit 0 when the click (and expected text) worked, 1 otherwise; a screenshot is saved either way.
@@ -16,7 +16,7 @@ const { values: opt } = parseArgs({
   options: {
     workspace: { type: 'string' }, extension: { type: 'string' }, activity: { type: 'string' },
     'expect-text': { type: 'string' }, name: { type: 'string', default: 'ui-smoke' },
-    'results-dir': { type: 'string' },
+    'results-dir': { type: 'string' }, vscode: { type: 'string' },
   },
 });
 if (!opt.workspace || !opt.activity) { console.error('--workspace and --activity are required'); process.exit(2); }
@@ -28,7 +28,7 @@ const stamp = () => `[ui +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 
 let server, browser, code = 1;
 try {
-  server = await startCodeServer({ workspaceFolder: opt.workspace });
+  server = await startCodeServer({ workspaceFolder: opt.workspace, version: opt.vscode });
   browser = await launchBrowser();
   const { page } = browser;
   page.on('dialog', (d) => d.accept().catch(() => {}));
@@ -36,7 +36,8 @@ try {
   // "[Extension Development Host]" window with that extension loaded, and no test run.
   await page.goto(workbenchUrl(server, { folder: opt.workspace, extensionDevelopmentPath: opt.extension }),
     { waitUntil: 'domcontentloaded', timeout: 60_000 });
-  // Activity-bar entries are role=tab elements whose accessible name starts with the view title.
+  // Activity-bar entries are role=tab elements (.action-item) whose accessible name starts with the
+  // view title. Click the whole item: in newer workbenches a badge overlays the icon.
   const item = page.locator('.part.activitybar').getByRole('tab', { name: opt.activity });
   await item.first().click({ timeout: 30_000 });
   console.log(`${stamp()} clicked activity "${opt.activity}"`);

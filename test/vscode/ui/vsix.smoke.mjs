@@ -5,22 +5,22 @@
 // vsix, or VS Code's own as fallback) and a pipe process, shows them in the sidebar, and cleans up
 // when the window closes.
 //
-//   node test/vscode/ui/vsix.smoke.mjs [--vsix exec-server-vscode.vsix] [--results-dir test-results]
+//   node test/vscode/ui/vsix.smoke.mjs [--vscode 1.100|1.139] [--vsix exec-server-vscode.vsix] [--results-dir test-results]
+// (--vscode defaults to $EXEC_SERVER_VSCODE, then 1.100.)
 // Prints `N passed, N failed`.
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codeServerEntry, startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
+import { codeServerCli, startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
 import { makeStamp, sleep, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
 const { ExecClient } = require(join(repo, 'out/src/client/client.js'));
-const { values: opt } = parseArgs({ options: { vsix: { type: 'string' }, 'results-dir': { type: 'string' } } });
+const { values: opt } = parseArgs({ options: { vsix: { type: 'string' }, 'results-dir': { type: 'string' }, vscode: { type: 'string' } } });
 const vsix = resolve(opt.vsix ?? join(repo, 'exec-server-vscode.vsix'));
 const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
@@ -43,13 +43,14 @@ const pids = [];
 try {
   await check('the .vsix installs into code-server', async () => {
     if (!existsSync(vsix)) throw new Error(`${vsix} not found (npm run package)`);
-    const r = spawnSync(process.execPath, [codeServerEntry(), '--config', join(tmp, 'config.yaml'), '--user-data-dir', join(tmp, 'ud'),
-      '--extensions-dir', extensionsDir, '--install-extension', vsix], { encoding: 'utf8', env: { ...process.env, EXTENSIONS_GALLERY: '{}' } });
+    const r = codeServerCli(['--config', join(tmp, 'config.yaml'), '--user-data-dir', join(tmp, 'ud'),
+      '--extensions-dir', extensionsDir, '--install-extension', vsix], { version: opt.vscode });
     if (r.status !== 0) throw new Error(`install failed: ${r.stdout}${r.stderr}`);
     const dir = readdirSync(extensionsDir).find((n) => n.startsWith('exec-server-dev.exec-server-vscode-'));
     if (!dir || !existsSync(join(extensionsDir, dir, 'node_modules/node-pty/build/Release/pty.node'))) throw new Error('node-pty missing from the installed extension');
   });
-  server = await startCodeServer({ workspaceFolder: workspace, extensionsDir, env: { XDG_RUNTIME_DIR: runtimeDir } });
+  server = await startCodeServer({ workspaceFolder: workspace, extensionsDir, env: { XDG_RUNTIME_DIR: runtimeDir }, version: opt.vscode });
+  console.log(`${stamp()} VS Code ${server.install.vscode} (code-server ${server.install.codeServer})`);
   browser = await launchBrowser();
   await browser.page.goto(workbenchUrl(server, { folder: workspace }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
   let info;

@@ -1,0 +1,88 @@
+/**
+ * Running the built `exec-server` client subcommands (dist/cli.js run|servers|connect) as real
+ * processes for the tests, with an environment that cannot reach a server by accident (no
+ * EXEC_SERVER_URL/TOKEN inherited, a private discovery directory). Bounded: SIGKILL after 60 s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, type CliServer } from '../helpers/cli';
+import type { ProcessGuard } from '../helpers/procs';
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The caller's env without anything that names a server, plus `extra`. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['EXEC_SERVER_URL', 'EXEC_SERVER_TOKEN', 'EXEC_SERVER_LAUNCHER', 'CODEX_HOME', 'COPILOT_HOME', 'XDG_CONFIG_HOME']) delete env[k];
+  return { ...env, ...extra };
+}
+
+export interface SpawnedCli {
+  proc: ChildProcess;
+  done: Promise<Ran>;
+}
+
+/** `node dist/cli.js ARGS` with stdin 'ignore' (/dev/null) unless `stdin` is 'pipe'. */
+export function spawnCli(guard: ProcessGuard, args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; cwd?: string } = {}): SpawnedCli {
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], env: o.env ?? cleanEnv(), cwd: o.cwd });
+  guard.track(proc.pid!);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+  const done = new Promise<Ran>((resolve) =>
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { proc, done };
+}
+
+export function runCliTo(guard: ProcessGuard, args: string[], o: { env?: NodeJS.ProcessEnv; stdinText?: string; cwd?: string } = {}): Promise<Ran> {
+  const s = spawnCli(guard, args, { env: o.env, cwd: o.cwd, stdin: o.stdinText !== undefined ? 'pipe' : 'ignore' });
+  if (o.stdinText !== undefined) s.proc.stdin!.end(o.stdinText);
+  return s.done;
+}
+
+/** The flags that point `run` at a test server without discovery. */
+export function serverFlags(server: CliServer, tokenFile: string): string[] {
+  return ['--url', server.url, '--token-file', tokenFile];
+}
+
+export function tokenFileFor(server: CliServer): string {
+  const dir = tempDir('exec-run-token-');
+  const file = path.join(dir, 'token');
+  fs.writeFileSync(file, `${server.token}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** A discovery file advertising `server` for `folders`, as the extension writes it (0600, in a 0700 dir). */
+export function advertise(dir: string, server: CliServer, folders: string[], appName = 'Test Window'): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `server-${server.pid}-${server.port}.json`);
+  const info = {
+    url: server.url,
+    port: server.port,
+    token: server.token,
+    pid: server.pid,
+    workspaceFolders: folders,
+    appName,
+    protocolVersion: 'exec-server.v0',
+    startedAt: new Date().toISOString(),
+  };
+  fs.writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
+  return file;
+}
