@@ -159,3 +159,37 @@ test('grace expiry: nobody adopts → every process ends, the discovery file and
   assert.ok(!fs.existsSync(file), 'discovery file removed');
   assert.ok(!fs.existsSync(r.socketPath), 'control socket removed');
 });
+
+test('CLI flags: --control-socket needs --admin-stdio, --reload-grace-ms needs --control-socket', async () => {
+  const { parseArgs } = await import('../../src/cli/args');
+  const base = ['--listen', 'ws://127.0.0.1:0', '--admin-stdio'];
+  assert.deepEqual(
+    (({ controlSocket, reloadGraceMs }) => ({ controlSocket, reloadGraceMs }))(parseArgs([...base, '--control-socket', '/x/y.sock', '--reload-grace-ms', '2500'])),
+    { controlSocket: '/x/y.sock', reloadGraceMs: 2500 },
+  );
+  assert.throws(() => parseArgs(['--listen', 'ws://127.0.0.1:0', '--control-socket', '/x/y.sock']), /needs --admin-stdio/);
+  assert.throws(() => parseArgs([...base, '--reload-grace-ms', '5']), /needs --control-socket/);
+  assert.throws(() => parseArgs([...base, '--control-socket', '/x', '--reload-grace-ms', '-1']), /non-negative integer/);
+});
+
+test('a control socket path someone else already serves is refused; a stale socket file is replaced', async () => {
+  const { listenControlSocket } = await import('../../src/transport/controlSocket');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-ctl2-'));
+  guard.onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const p = path.join(dir, 'ctl', 's.sock');
+  const opts = { path: p, secret: 's', adopt: () => { throw new ControlError('owned', 'x'); }, onAdopted: (s: net.Socket) => s.destroy() };
+  const first = await listenControlSocket(opts);
+  await assert.rejects(listenControlSocket(opts), /already listens/);
+  first.close();
+  // A dead server's socket file (a server SIGKILLed before it could remove it).
+  const stale = net.createServer();
+  const p2 = path.join(dir, 'ctl', 'stale.sock');
+  await new Promise<void>((r) => stale.listen(p2, r));
+  // Node removes the file on close(); a killed process would not: keep a copy of the inode.
+  fs.linkSync(p2, p2 + '.keep');
+  await new Promise((r) => stale.close(r));
+  fs.renameSync(p2 + '.keep', p2);
+  const second = await listenControlSocket({ ...opts, path: p2 });
+  await assert.rejects(adoptOverControlSocket(p2, 's'), (e: ControlError) => e.reason === 'owned');
+  second.close();
+});
