@@ -123,7 +123,9 @@ async function runVersion(version, env, resultsDir) {
     const workspace = mkdtempSync(join(tmpdir(), 'exec-suite-ws-'));
     writeFileSync(join(workspace, 'README.md'), '# test workspace\n');
     mkdirSync(join(workspace, '.vscode'));
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'execServer.hostMode': mode }));
+    // A 1 s reload grace: the post-check then sees the child-mode server end its processes by
+    // itself soon after the window closes (the default grace is the reload test's subject).
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'execServer.hostMode': mode, 'execServer.reloadGraceSeconds': 1 }));
     const stateFile = join(runtimeDir, 'suite-state.json');
     await layer(`extension-host suite (${version}, ${mode})`, [
       'test/vscode/runner/runExtensionTests.mjs',
