@@ -15,8 +15,9 @@
 //  3b. A second window on the same folder gets its own server; reloading it adopts its own.
 //  4. Closing the windows for good: within the grace plus a few seconds, every process of the
 //     agent and the discovery file are gone, and so is the server.
-//  5. A new window on the folder comes back on the same port with the same token; its extension
-//     host is SIGKILLed (no deactivate()) with the page already gone: same outcome as a close.
+//  5. A new window on the folder whose port another program took meanwhile: a new port, the same
+//     token, said in the log; its extension host is SIGKILLed (no deactivate()) with the page
+//     already gone: same outcome as a close.
 //
 //   node test/vscode/ui/reload.ui.mjs [--results-dir test-results] [--grace-seconds N]
 // Prints `N passed, N failed`; exit 0 only when all checks passed.
@@ -26,6 +27,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { cmdline, descendants, launchBrowser, startCodeServer, workbenchUrl } from '../runner/codeServer.mjs';
 import { makeStamp, sleep, waitFor } from './uiKit.mjs';
 
@@ -258,12 +260,21 @@ try {
   client.close();
   client = undefined;
 
-  await check('a new window on the folder gets the same port and token; its extension host SIGKILLed (no deactivate) ends like a close', async () => {
+  await check('a new window on the folder whose port another program took: a new port, the same token, the log says so; its extension host SIGKILLed (no deactivate) ends like a close', async () => {
+    const blocker = createServer();
+    await new Promise((r) => blocker.listen(info.port, '127.0.0.1', r));
     page = await browser.context.newPage();
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    const name = await waitFor('discovery file', () => discoveryFiles()[0], 90_000);
-    const ni = readInfo(name);
-    if (ni.url !== info.url || ni.token !== info.token) throw new Error(`address changed after close and reopen: ${ni.url}`);
+    let ni;
+    try {
+      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+      const name = await waitFor('discovery file', () => discoveryFiles()[0], 90_000);
+      ni = readInfo(name);
+      if (ni.port === info.port || ni.token !== info.token) throw new Error(`expected a new port and the same token, got ${ni.url}, same token: ${ni.token === info.token}`);
+      await waitFor('the log says the port was taken', () => extensionLogs(server).includes(`port ${info.port} (this window's last port) is taken by another program`), 30_000);
+      if (extensionLogs(server).includes(info.token)) throw new Error('the token is in the log');
+    } finally {
+      blocker.close();
+    }
     client = await ExecClient.connectWebSocket(ni.url, { token: ni.token, clientName: 'kill-agent', resumeSessionId: null });
     const k = await client.start({ processId: 'k', argv: ['sleep', '303'] });
     agentPids.push(k.pid);
