@@ -147,7 +147,16 @@ export class ServerController implements vscode.Disposable {
       if (!host) {
         const free = listSlots(stores).find((e) => !taken.has(e.id));
         slot = free ? await loadSlot(stores, free) : await newSlot(stores);
-        host = await this.startOnSlot(settings, slot);
+        try {
+          host = await this.startOnSlot(settings, slot);
+        } catch (err) {
+          // Two windows on this folder starting at the same moment picked the same free slot:
+          // the other one's server got its control socket first. Take a slot of our own.
+          if (!/already listens on/.test((err as Error).message)) throw err;
+          this.log.info(`slot ${slot.id} was just taken by another window on this folder: using a new one`);
+          slot = await newSlot(stores);
+          host = await this.startOnSlot(settings, slot);
+        }
       }
     } catch (err) {
       const msg = describeStartError(err, settings);

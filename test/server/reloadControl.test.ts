@@ -193,3 +193,14 @@ test('a control socket path someone else already serves is refused; a stale sock
   await assert.rejects(adoptOverControlSocket(p2, 's'), (e: ControlError) => e.reason === 'owned');
   second.close();
 });
+
+test('a second child server on a slot whose control socket is served fails to start, naming the socket (the extension then takes a new slot), and leaves nothing', async () => {
+  const r = await startRig(1_000);
+  await assert.rejects(
+    startChildHost({ host: '127.0.0.1', port: 0, token: r.token, config: {}, extensionPath: ROOT, log: () => undefined }, { control: { path: r.socketPath, secret: r.secret, reloadGraceMs: 1_000 } }),
+    /already listens on/,
+  );
+  // The first one still serves its owner.
+  await assert.rejects(adoptOverControlSocket(r.socketPath, r.secret), (e: ControlError) => e.reason === 'owned');
+  await r.host.stop();
+});
