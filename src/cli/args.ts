@@ -12,6 +12,10 @@ export interface CliOptions {
   heartbeatMs?: number;
   /** Serve the privileged admin protocol on stdin/stdout (requires --listen ws://). */
   adminStdio: boolean;
+  /** With --admin-stdio: the private control socket where a new owner can adopt this server. */
+  controlSocket?: string;
+  /** With --control-socket: how long to wait for an adopter once the owner is gone (default 0). */
+  reloadGraceMs?: number;
   /** Orphan-proofing watchdog (default on). */
   watchdog: boolean;
   /** The codex whose sandbox enforces sandboxed requests (default: `codex` on PATH). */
@@ -62,6 +66,13 @@ Options:
                                stdin/stdout, one JSON-RPC message per line. The first stdout
                                line is {"method":"admin/ready","params":{url,port,pid}}. The
                                server shuts down when stdin closes (its parent went away).
+  --control-socket PATH        With --admin-stdio: also listen on this UNIX socket (its
+                               directory must be private, 0700), where a new owner that
+                               knows the secret ($EXEC_SERVER_CONTROL_SECRET) adopts the
+                               server and gets the admin protocol (a VS Code window reload).
+  --reload-grace-ms N          With --control-socket: once the owner's channel ends, keep
+                               running (processes, sessions, connections) for N ms waiting
+                               for an adopter, then stop as usual (default 0 = stop at once).
   --no-watchdog                Do not start the watchdog process that kills every managed
                                process group if this server dies without shutting down.
   --codex-path PATH            The codex (native binary or npm's codex launcher) whose sandbox
@@ -109,6 +120,8 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--max-frame-bytes': o.maxFrameBytes = int(); break;
       case '--heartbeat-ms': o.heartbeatMs = int(); break;
       case '--admin-stdio': o.adminStdio = true; break;
+      case '--control-socket': o.controlSocket = value(); break;
+      case '--reload-grace-ms': o.reloadGraceMs = int(); break;
       case '--no-watchdog': o.watchdog = false; break;
       case '--codex-path': o.codexPath = value(); break;
       case '-h': case '--help': o.help = true; break;
@@ -117,6 +130,8 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   }
   if (o.adminStdio && o.listen.kind !== 'ws') throw new Error('--admin-stdio needs --listen ws://IP:PORT (stdio carries the exec protocol otherwise)');
+  if (o.controlSocket !== undefined && !o.adminStdio) throw new Error('--control-socket needs --admin-stdio');
+  if (o.reloadGraceMs !== undefined && o.controlSocket === undefined) throw new Error('--reload-grace-ms needs --control-socket');
   return o;
 }
 

@@ -5,11 +5,12 @@ import type { Writable } from 'node:stream';
 import { ExecServer } from '../server/execServer';
 import { observeInProcess } from '../server/observer';
 import { describeSandboxStatus, sandboxFor } from '../server/sandbox';
-import { serveAdminStdio } from '../transport/adminStdio';
+import { listenControlSocket, type ControlServer } from '../transport/controlSocket';
 import { serveStdio } from '../transport/stdio';
 import { isLoopbackHost } from '../transport/auth';
 import { listenWebSocket } from '../transport/websocket';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { OwnerChannel } from './ownerChannel';
 import { SUBCOMMANDS } from './subcommands';
 
 declare const EXEC_SERVER_VERSION: string | undefined;
@@ -57,10 +58,14 @@ async function main(): Promise<void> {
     { watchdog: o.watchdog && { onError: (m) => process.stderr.write(`exec-server: ${m}\n`) } },
   );
   let stopTransport: () => Promise<void> = async () => undefined;
+  let owner: OwnerChannel | undefined;
+  let control: ControlServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    control?.close();
+    owner?.withdraw();
     await stopTransport().catch(() => undefined);
     await server.shutdown();
     if (o.listen.kind === 'stdio') await flushed(process.stdout, STDOUT_FLUSH_MS);
@@ -97,12 +102,33 @@ async function main(): Promise<void> {
   process.stderr.write(`exec-server: listening on ${listener.url}\n`);
   logSandboxStatus(server);
   if (o.adminStdio) {
-    const admin = serveAdminStdio(observeInProcess(server), process.stdin, adminOutput(), {
-      ready: { url: listener.url, port: listener.port, pid: process.pid },
+    // Once the owner is gone nobody reads our stderr: a write must not kill us (EPIPE).
+    process.stderr.on('error', () => undefined);
+    const controlSecret = process.env.EXEC_SERVER_CONTROL_SECRET;
+    delete process.env.EXEC_SERVER_CONTROL_SECRET; // not for our children
+    const ready = { url: listener.url, port: listener.port, pid: process.pid };
+    const channel = new OwnerChannel({
+      observer: observeInProcess(server),
+      ready,
+      token,
+      graceMs: o.controlSocket ? (o.reloadGraceMs ?? 0) : 0,
       onShutdown: () => void stop(0),
+      // The owner (the extension host) stopped us or died, and nobody adopted us in time.
+      onExpire: () => void stop(0),
+      log: (m) => process.stderr.write(`exec-server: ${m}\n`),
     });
-    // stdin closed: the parent (the extension host) stopped us or died.
-    void admin.closed.then(() => stop(0));
+    owner = channel;
+    process.on('exit', () => channel.withdraw());
+    if (o.controlSocket) {
+      if (!controlSecret) throw new Error('--control-socket needs $EXEC_SERVER_CONTROL_SECRET');
+      control = await listenControlSocket({
+        path: o.controlSocket,
+        secret: controlSecret,
+        adopt: (pid) => channel.adopt(pid),
+        onAdopted: (socket) => channel.serve(socket, socket),
+      });
+    }
+    channel.serve(process.stdin, adminOutput());
   }
 }
 

@@ -16,6 +16,8 @@ export interface StdioObserver extends ServerObserver {
   shutdown(): Promise<void>;
   /** Stop reading and fail pending requests (does not touch the server). */
   dispose(): void;
+  /** Any other request of the channel (the owner channel's control/* methods). */
+  request<T>(method: string, params?: unknown): Promise<T>;
 }
 
 /** Responses can carry a whole retained buffer; the child is trusted, so the limit is generous. */
@@ -206,6 +208,7 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
       await request(AdminMethod.shutdown);
     },
     dispose: close,
+    request,
   };
   return observer;
 }

@@ -13,11 +13,16 @@ export interface Settings {
   maxFinishedProcesses: number;
   /** The codex whose sandbox enforces sandboxed requests; '' = `codex` on the server's PATH. */
   codexPath: string;
+  /** Child mode: how long the server waits for this window's next extension host (0 = stop with this one). */
+  reloadGraceSeconds: number;
 }
 
 export const SECTION = 'execServer';
 /** Settings that only take effect when the server (re)starts. */
-export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs', 'codexPath'] as const;
+export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs', 'codexPath', 'reloadGraceSeconds'] as const;
+
+/** Default reload grace: a slow reload measured in code-server plus a margin (see the README). */
+export const DEFAULT_RELOAD_GRACE_SECONDS = 20;
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
@@ -28,13 +33,14 @@ export function readSettings(): Settings {
   return {
     host: c.get<string>('host', '127.0.0.1').trim() || '127.0.0.1',
     port: int('port', 0, 0, 65535),
-    hostMode: c.get<string>('hostMode', 'inProcess') === 'child' ? 'child' : 'inProcess',
+    hostMode: c.get<string>('hostMode', 'child') === 'inProcess' ? 'inProcess' : 'child',
     retainedOutputBytes: int('retainedOutputBytes', 1024 * 1024, 4096),
     sessionTtlSeconds: int('sessionTtlSeconds', 80, 0),
     terminateGraceMs: int('terminateGraceMs', 1000, 0, 60_000),
     codexTerminalIntegration: c.get<boolean>('codexTerminalIntegration', false),
     maxFinishedProcesses: int('maxFinishedProcesses', 200, 0, 100_000),
     codexPath: (c.get<string>('codexPath', '') ?? '').trim(),
+    reloadGraceSeconds: int('reloadGraceSeconds', DEFAULT_RELOAD_GRACE_SECONDS, 0, 3600),
   };
 }
 

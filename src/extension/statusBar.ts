@@ -48,6 +48,7 @@ export class StatusBar implements vscode.Disposable {
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**Exec Server** (${c.mode === 'child' ? 'child process' : 'in the extension host'})\n\n`);
         md.appendMarkdown(`\`${c.url}\` · ${running} running\n\n`);
+        if (c.adoption) md.appendMarkdown(`Kept across a window reload: ${c.adoption.running} process(es) carried over\n\n`);
         md.appendMarkdown(clients.length ? `Clients:\n${clients.map((s) => `- ${agentGroupName(s.snap.clientName)} — ${s.snap.connected ? 'connected' : 'detached'}`).join('\n')}\n` : 'No client connected\n');
         md.appendMarkdown('\n_Click to show the processes_');
         this.item.tooltip = md;

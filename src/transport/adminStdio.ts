@@ -71,6 +71,8 @@ export interface AdminStdioOptions {
   highWaterMarkBytes?: number;
   /** The parent asked for admin/shutdown (answered before this runs). */
   onShutdown?(): void;
+  /** More methods served on this channel (the owner channel of src/cli/ownerChannel.ts). */
+  extraMethods?: Record<string, (params: Record<string, unknown>) => unknown>;
 }
 
 export interface AdminStdioServer {
@@ -162,8 +164,11 @@ export function serveAdminStdio(observer: ServerObserver, input: Readable, outpu
       case AdminMethod.shutdown:
         setImmediate(() => opts.onShutdown?.());
         return null;
-      default:
+      default: {
+        const extra = opts.extraMethods?.[method];
+        if (extra) return extra(p);
         throw Object.assign(new Error(`unknown admin method ${method}`), { code: -32601 });
+      }
     }
   };
 

@@ -7,7 +7,8 @@
 //  2. a post-check once that window is closed (deactivate ran): no discovery file, no process the
 //     suite caused to exist is still alive,
 //  3. the Playwright UI test (test/vscode/ui/sidebar.ui.mjs),
-//  4. the packaged .vsix installed into a fresh code-server (test/vscode/ui/vsix.smoke.mjs).
+//  4. the packaged .vsix installed into a fresh code-server (test/vscode/ui/vsix.smoke.mjs),
+//  5. the window-reload test (test/vscode/ui/reload.ui.mjs, issue 14).
 // --vscode defaults to $EXEC_SERVER_VSCODE, then all. One summary line per VS Code, then the last
 // line: `N passed, N failed` over all of them. Exit 0 only when nothing failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -122,7 +123,9 @@ async function runVersion(version, env, resultsDir) {
     const workspace = mkdtempSync(join(tmpdir(), 'exec-suite-ws-'));
     writeFileSync(join(workspace, 'README.md'), '# test workspace\n');
     mkdirSync(join(workspace, '.vscode'));
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'execServer.hostMode': mode }));
+    // A 1 s reload grace: the post-check then sees the child-mode server end its processes by
+    // itself soon after the window closes (the default grace is the reload test's subject).
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'execServer.hostMode': mode, 'execServer.reloadGraceSeconds': 1 }));
     const stateFile = join(runtimeDir, 'suite-state.json');
     await layer(`extension-host suite (${version}, ${mode})`, [
       'test/vscode/runner/runExtensionTests.mjs',
@@ -160,4 +163,7 @@ async function runVersion(version, env, resultsDir) {
 
   // 4. The packaged .vsix, installed into a fresh code-server.
   await layer(`vsix smoke test (${version})`, ['test/vscode/ui/vsix.smoke.mjs', '--results-dir', resultsDir], env);
+
+  // 5. A window reload keeps agents connected and processes running; a close ends them (issue 14).
+  await layer(`reload test (${version})`, ['test/vscode/ui/reload.ui.mjs', '--results-dir', resultsDir], env);
 }

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { observeOverStdio, type StdioObserver } from '../../client/observerClient';
+import { ControlMethod, type AdvertiseParams } from '../../cli/ownerChannel';
+import type { AdoptResult } from '../../transport/controlSocket';
 import type { HostOptions, ServerHost } from './serverHost';
 
 /**
@@ -25,6 +27,15 @@ export interface ChildServerHost extends ServerHost {
   /** The CLI's pid. */
   readonly pid: number;
   readonly observer: StdioObserver;
+  /** Set when this host was adopted after a reload (see adoptChildHost.ts). */
+  readonly adopted?: AdoptResult;
+  /**
+   * Let go without stopping it (deactivate() in a reload): close our channel; with a control
+   * socket the server waits its reload grace for an adopter, without one it stops.
+   */
+  detach(): void;
+  /** Have the server write (and own) its discovery file; returns its path. */
+  advertise(p: AdvertiseParams): Promise<string>;
 }
 
 export interface ChildHostExtras {
@@ -36,6 +47,8 @@ export interface ChildHostExtras {
   readyTimeoutMs?: number;
   /** How long stop() waits for a clean exit before SIGKILL (default grace + 5 s). */
   stopTimeoutMs?: number;
+  /** The private control socket (issue 14) and its secret; the secret travels in the environment. */
+  control?: { path: string; secret: string; reloadGraceMs: number };
 }
 
 /** Keep only the tail of the child's stderr (for error messages). */
@@ -52,9 +65,16 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
   if (c.terminateGraceMs !== undefined) args.push('--terminate-grace-ms', String(c.terminateGraceMs));
   if (c.codexPath) args.push('--codex-path', c.codexPath);
   const grace = c.terminateGraceMs ?? 1_000;
+  const control = extras.control;
+  if (control) args.push('--control-socket', control.path, '--reload-grace-ms', String(control.reloadGraceMs));
 
   const child: ChildProcess = spawn(extras.execPath ?? process.execPath, args, {
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EXEC_SERVER_TOKEN: o.token },
+    env: {
+      ...process.env,
+      ELECTRON_RUN_AS_NODE: '1',
+      EXEC_SERVER_TOKEN: o.token,
+      ...(control ? { EXEC_SERVER_CONTROL_SECRET: control.secret } : {}),
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
@@ -63,6 +83,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
   let exitInfo: string | null = null;
   const exitListeners: ((reason: string) => void)[] = [];
   let stopping = false;
+  let detached = false;
   let lineBuf = '';
 
   child.stderr!.setEncoding('utf8');
@@ -110,7 +131,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
     for (const l of stderrTail.split('\n')) if (l.startsWith('exec-server: sandbox: ')) o.log(`[server] ${l}`);
     child.once('exit', () => {
       observer.dispose();
-      if (stopping) return;
+      if (stopping || detached) return;
       const reason = `the exec server process ${exitInfo}${stderrTail ? `: ${lastLines(stderrTail)}` : ''}`;
       o.log(reason);
       for (const l of exitListeners.splice(0)) l(reason);
@@ -126,6 +147,18 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
         if (exitInfo !== null && !stopping) l(`the exec server process ${exitInfo}`);
         else exitListeners.push(l);
       },
+      detach: () => {
+        if (stopping || detached) return;
+        detached = true;
+        exitListeners.length = 0;
+        // Closing stdin is the end of our ownership; the child must not keep this host alive.
+        child.stdin?.end();
+        observer.dispose();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        child.unref();
+      },
+      advertise: async (p) => (await observer.request<{ file: string }>(ControlMethod.advertise, p)).file,
       stop: async () => {
         if (stopping) return exited;
         stopping = true;

@@ -1,16 +1,36 @@
 import { ExecServer } from '../../server/execServer';
 import { observeInProcess } from '../../server/observer';
 import { describeSandboxStatus, sandboxFor } from '../../server/sandbox';
+import { ControlError, listenControlSocket, type ControlServer } from '../../transport/controlSocket';
 import { listenWebSocket } from '../../transport/websocket';
 import type { HostOptions, ServerHost } from './serverHost';
 
-/** The default: the server runs inside the extension host; the observer is direct. */
-export async function startInProcessHost(o: HostOptions): Promise<ServerHost> {
+/**
+ * The server runs inside the extension host; the observer is direct. It cannot outlive the
+ * extension host, so a reload ends its processes. With `control`, it still answers on its
+ * window slot's control socket, always `owned`: that marks the slot as taken by a live window,
+ * so a second window on the same folder picks its own port (see serverSlots.ts).
+ */
+export async function startInProcessHost(o: HostOptions, extras: { control?: { path: string; secret: string } } = {}): Promise<ServerHost> {
   const server = new ExecServer(o.config);
   const listener = await listenWebSocket(server, { host: o.host, port: o.port, token: o.token });
   const observer = observeInProcess(server);
   // The child-mode CLI logs this line itself; here the extension's log gets it.
   void sandboxFor(server.config).check().then((s) => o.log(describeSandboxStatus(s)));
+  let control: ControlServer | undefined;
+  if (extras.control) {
+    try {
+      control = await listenControlSocket({
+        ...extras.control,
+        adopt: () => {
+          throw new ControlError('owned', 'an in-process server of a live window');
+        },
+        onAdopted: (s) => s.destroy(),
+      });
+    } catch (err) {
+      o.log(`control socket not available (${(err as Error).message}): another window on this folder may pick the same slot`);
+    }
+  }
   return {
     mode: 'inProcess',
     url: listener.url,
@@ -19,6 +39,7 @@ export async function startInProcessHost(o: HostOptions): Promise<ServerHost> {
     observer,
     onDidExit: () => undefined, // it cannot die without the extension host
     stop: async () => {
+      control?.close();
       await listener.close();
       await server.shutdown();
     },

@@ -43,13 +43,16 @@ describe(`Exec Server extension (inside VS Code, ${process.env.EXEC_SERVER_EXPEC
     assert.ok(file, 'discovery file path');
     assert.equal(path.dirname(file), discoveryDir());
     if (process.env.XDG_RUNTIME_DIR) assert.equal(path.dirname(file), path.join(process.env.XDG_RUNTIME_DIR, 'exec-server-vscode'));
-    assert.equal(path.basename(file), `server-${process.pid}-${api.port}.json`);
+    // Child mode: the file names the server process, which outlives a reload (issue 14).
+    const owner = api.mode === 'child' ? Number(/^server-(\d+)-/.exec(path.basename(file))?.[1]) : process.pid;
+    if (api.mode === 'child') assert.match(fs.readFileSync(`/proc/${owner}/cmdline`, 'utf8'), /cli\.js/);
+    assert.equal(path.basename(file), `server-${owner}-${api.port}.json`);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
     info = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.equal(info.url, api.url);
     assert.equal(info.port, api.port);
-    assert.equal(info.pid, process.pid);
+    assert.equal(info.pid, owner);
     assert.equal(info.protocolVersion, 'exec-server.v0');
     assert.ok(info.token.length >= 32);
     assert.ok(Array.isArray(info.workspaceFolders));
@@ -222,7 +225,9 @@ describe(`Exec Server extension (inside VS Code, ${process.env.EXEC_SERVER_EXPEC
     const newFile = api.discoveryFile!;
     if (newFile !== oldFile) assert.equal(fs.existsSync(oldFile), false, 'old file removed');
     const fresh = JSON.parse(fs.readFileSync(newFile, 'utf8')) as DiscoveryInfo;
-    assert.notEqual(fresh.token, info.token, 'a new token at every start');
+    // A stable address (issue 14): a restart keeps the URL and the token.
+    assert.equal(fresh.token, info.token, 'the same token after a restart');
+    assert.equal(fresh.url, info.url, 'the same URL after a restart');
     // The old connection was closed by the restart; a new one works with the new file.
     client.close();
     client = await ExecClient.connectWebSocket(fresh.url, { token: fresh.token, clientName });
