@@ -1,3 +1,4 @@
+import { hostPlatform } from '../platform/hostPlatform';
 import { spawn as spawnPipe, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { internalError } from '../protocol/errors';
@@ -71,7 +72,7 @@ async function spawnPipes(spec: SpawnSpec, events: ChildEvents): Promise<ChildHa
       env: launch?.env ?? spec.env,
       argv0: launch ? 'bash' : argv0,
       // Its own process group (setsid), so terminate/kill reach grandchildren too.
-      detached: process.platform !== 'win32',
+      detached: hostPlatform().childLeadsGroup,
       stdio: pipes ? [pipes.stdin?.child ?? 'ignore', pipes.stdout.child, pipes.stderr.child] : [spec.pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });

@@ -4,6 +4,7 @@ import type { ChildHandle, SpawnSpec } from './childProcess';
 import { spawnChild } from './childProcess';
 import type { ServerConfig } from './config';
 import { OutputBuffer, type RetainedChunk } from './outputBuffer';
+import { hostPlatform } from '../platform/hostPlatform';
 import { groupAlive, killGroup } from './processGroup';
 
 export type ProcessState = 'running' | 'exited' | 'closed';
@@ -122,7 +123,22 @@ export class ManagedProcess {
   /** Signal the whole process group; false when nothing was left to signal. */
   signal(name: SignalName): boolean {
     if (this.state === 'closed' && !groupAlive(this.pid)) return false;
-    if (name !== 'interrupt') this.stopRequest = name;
+    if (name === 'interrupt') {
+      // POSIX: SIGINT to the group. Windows has no signals: Ctrl-C typed into a PTY (ConPTY
+      // raises CTRL_C_EVENT in its console); a pipe process has no console to type into.
+      const route = hostPlatform().interruptRoute(this.spec.tty);
+      if (route === 'ctrl-c') {
+        if (this.state !== 'running') return false;
+        this.child.write(Buffer.from('\x03'));
+        return true;
+      }
+      if (route === 'tree-kill') {
+        this.stopRequest = 'kill';
+        return killGroup(this.pid, 'SIGKILL');
+      }
+      return killGroup(this.pid, SIGNALS.interrupt);
+    }
+    this.stopRequest = name;
     return killGroup(this.pid, SIGNALS[name]);
   }
 

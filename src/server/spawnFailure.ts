@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { ErrorCode, internalError, RpcError } from '../protocol/errors';
+import { hostPlatform } from '../platform/hostPlatform';
 
 /**
  * Turns a failed spawn into an error that says what went wrong, in the `Description (os
@@ -54,12 +55,8 @@ export function explainSpawnFailure(err: unknown, ctx: { program: string; file: 
 /** "N of M file descriptors in use": reading /proc itself may fail at the limit, which says enough. */
 function fdUsage(): string {
   const limit = limitText('Max open files', 'RLIMIT_NOFILE');
-  let open: number | undefined;
-  try {
-    open = fs.readdirSync('/proc/self/fd').length - 1; // minus the one readdir used
-  } catch {
-    // EMFILE again: no descriptor left even to look
-  }
+  // undefined: EMFILE again (no descriptor left even to look), or a platform that cannot count.
+  const open = hostPlatform().openFdCount();
   const usage = open === undefined ? 'every file descriptor is in use' : `${open} file descriptors in use`;
   return (
     `the exec server has reached its open-file limit (${usage}; ${limit}); every running process holds ` +
