@@ -9,9 +9,8 @@
 // CODEX_BIN may point at a codex binary; otherwise scripts/install-codex.sh provides it (cached
 // outside the repo). Loopback only; every test stops what it started (by PID); bounded timeouts.
 // Run this file explicitly: `node --test test/interop/` would also load the helper modules.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { startMockModel, sessionIdFrom } from './mockModel.mjs';
 import { runCodexExec, commandExecutions } from './codexRunner.mjs';
 import { startExecServer, serverUnderTest, isSameOrDescendant } from './execServers.mjs';
+import { installCodex, onEnd } from './testLifecycle.mjs';
 
-const here = new URL('.', import.meta.url).pathname;
 const SUT = serverUnderTest();
 const OURS = SUT.kind === 'custom';
 /** The codex version of this run (one row of the matrix); CODEX_BIN overrides the binary. */
@@ -30,35 +29,10 @@ const TEST_TIMEOUT_MS = 120_000;
 const NO_ENV = /No usable execution environment/;
 
 let codexBin;
-const cleanups = new Set();
 
 before(() => {
-  codexBin =
-    process.env.CODEX_BIN ||
-    execFileSync(join(here, '../../scripts/install-codex.sh'), [CODEX_VERSION], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 300_000,
-    }).trim();
+  codexBin = process.env.CODEX_BIN || installCodex(CODEX_VERSION);
 });
-
-after(async () => {
-  // Anything a failed test did not get to stop.
-  for (const fn of [...cleanups]) await fn().catch(() => {});
-});
-
-/** Registers fn to run when the test ends (and, as a fallback, when the file ends). */
-function onEnd(t, fn) {
-  let done = false;
-  const once = async () => {
-    if (done) return;
-    done = true;
-    cleanups.delete(once);
-    await fn();
-  };
-  cleanups.add(once);
-  t.after(once);
-}
 
 const newToken = () => randomBytes(18).toString('base64url');
 

@@ -9,9 +9,9 @@
 // CODEX_VERSIONS (comma-separated, default "0.169.0,0.171.0") picks the versions; each is
 // installed (cached outside the repo) by scripts/install-codex.sh. Loopback only; every test
 // stops what it started, by PID; timeouts bounded.
-import { test, before, after, describe } from 'node:test';
+import { test, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { startMockModel } from './mockModel.mjs';
 import { runCodexExec } from './codexRunner.mjs';
 import { startLogProxy } from './wsLogProxy.mjs';
+import { installCodex, onEnd } from './testLifecycle.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const ROOT = join(here, '..', '..');
@@ -31,34 +32,15 @@ const LINUX = process.platform === 'linux';
 const OUTSIDE_BASE = join(process.env.EXEC_SERVER_TEST_CACHE || join(homedir(), '.cache', 'exec-server-vscode'), 'sandbox-tests');
 
 const bins = {};
-const cleanups = new Set();
 
 before(() => {
   if (!LINUX) return;
   for (const v of VERSIONS) {
-    bins[v] = execFileSync('bash', [join(ROOT, 'scripts/install-codex.sh'), v], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 300_000,
-    }).trim();
+    bins[v] = installCodex(v);
   }
 });
 
-after(async () => {
-  for (const fn of [...cleanups]) await fn().catch(() => {});
-});
 
-function onEnd(t, fn) {
-  let done = false;
-  const once = async () => {
-    if (done) return;
-    done = true;
-    cleanups.delete(once);
-    await fn();
-  };
-  cleanups.add(once);
-  t.after(once);
-}
 
 /** Our CLI on 127.0.0.1:0 with a token file and `extraArgs`; stopped by PID. */
 async function startOurServer(t, extraArgs) {
