@@ -119,11 +119,6 @@ export function bridgeServer(world) {
   return { command: NODE, args: [CLI, 'mcp'], env: { EXEC_SERVER_DISCOVERY_DIR: world.discovery } };
 }
 
-/** The throwaway MCP server (fixtures/tinyMcp.mjs), to check a CLI's plumbing without the bridge. */
-export function tinyServer() {
-  return { command: NODE, args: [join(REPO, 'test', 'agents', 'fixtures', 'tinyMcp.mjs')], env: {} };
-}
-
 /** A clean environment: nothing from the caller's own agent setup, keys or servers leaks in. */
 export function baseEnv(world, extra = {}) {
   const env = {
