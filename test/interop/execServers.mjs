@@ -48,7 +48,9 @@ export async function startExecServer({ codexBin, token = null, cwd, startTimeou
     if (!argv.includes('--listen') && !argv.some((a) => a.startsWith('--listen='))) argv.push('--listen', 'ws://127.0.0.1:0');
     argv.push('--token-file', tokenFile);
   }
-  const env = { ...process.env, CODEX_HOME: mkdtempSync(join(dir, 'codex-home-')) };
+  // HOME of its own: codex runs commands with `bash -lc`, and this machine's login profile
+  // (pyenv's rehash lock, left behind by any shell stopped while it runs) is not under test.
+  const env = { ...process.env, CODEX_HOME: mkdtempSync(join(dir, 'codex-home-')), HOME: mkdtempSync(join(dir, 'home-')) };
   delete env.CODEX_EXEC_SERVER_URL;
   const child = spawn(argv[0], argv.slice(1), {
     cwd: cwd ?? process.cwd(), // relative paths in EXEC_SERVER_CMD resolve against the caller's cwd

@@ -48,7 +48,9 @@ async function startOurServer(t, extraArgs) {
   const token = randomBytes(18).toString('base64url');
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
-  const env = { ...process.env };
+  // HOME of its own: commands run with `bash -lc`, and this machine's login profile (pyenv's
+  // rehash lock, left behind by any shell stopped while it runs) is not under test.
+  const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'exec-sbx-home-')) };
   delete env.EXEC_SERVER_TOKEN;
   const child = spawn(process.execPath, [CLI, '--listen', 'ws://127.0.0.1:0', '--token-file', tokenFile, ...extraArgs], {
     env,

@@ -125,11 +125,27 @@ export async function stdioBridge(
   return { ...h, call, child, stderr: () => err, exited };
 }
 
-/** The environment an agent that passes only the basics gives its MCP servers (no EXEC_SERVER_*). */
+/**
+ * The environment an agent that passes only the basics gives its MCP servers (no EXEC_SERVER_*),
+ * with a HOME of its own: commands run in a login shell (`bash -lc`), and the machine's own
+ * profile is not part of what these tests check. It can be slow (pyenv's `rehash` at every
+ * shell), and a command stopped while that profile runs (timeout_ms, stop_process) can leave
+ * pyenv's lock behind, after which every login shell of the user waits 60 s for it.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const k of ['HOME', 'PATH', 'SHELL', 'USER', 'LOGNAME', 'LANG', 'TMPDIR']) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return { ...env, ...extra };
+  for (const k of ['PATH', 'SHELL', 'USER', 'LOGNAME', 'LANG', 'TMPDIR']) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return { ...env, HOME: testHome(), ...extra };
+}
+
+let home: string | undefined;
+function testHome(): string {
+  if (!home) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-home-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    home = dir;
+  }
+  return home;
 }
 
 /** pid's ancestors, nearest first (from /proc). */

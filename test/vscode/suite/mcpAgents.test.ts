@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -102,7 +103,7 @@ describe('agents by name in the tree (inside VS Code)', () => {
       command: launcher,
       args: ['mcp'],
       cwd: folder,
-      env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '' },
+      env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '', HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'exec-agent-home-')) },
       stderr: 'pipe',
     });
     const client = new Client({ name: 'claude-code', version: '2.1.332' });
@@ -111,7 +112,7 @@ describe('agents by name in the tree (inside VS Code)', () => {
     recordPid(bridgePid);
     try {
       const marker = `from-the-bridge-${process.pid}`;
-      const r = (await client.callTool({ name: 'run_command', arguments: { command: `echo ${marker} in $PWD`, description: 'Print the folder' } })) as CallToolResult;
+      const r = (await client.callTool({ name: 'run_command', arguments: { command: `echo ${marker} in $PWD`, description: 'Print the folder', yield_ms: 30_000 } })) as CallToolResult;
       assert.notEqual(r.isError, true, JSON.stringify(r.content));
       const out = r.structuredContent as { pid: number; status: string; exit_code: number; output: string };
       recordPid(out.pid);

@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExecServerApi, TreeSnapshotGroup, TreeSnapshotItem } from '../../../src/extension/extension';
 import { recordPid, waitFor } from './helpers';
@@ -16,9 +19,14 @@ describe('terminal commands in the "Terminals" group (inside VS Code, shell inte
   const terminalsGroup = (): TreeSnapshotGroup | undefined => api.getTreeSnapshot().find((g) => g.contextValue === 'group.terminals');
   const row = (label: string, pred: (c: TreeSnapshotItem) => boolean = () => true) => terminalsGroup()?.children.find((c) => c.label === label && pred(c));
 
-  /** A bash terminal with shell integration active (VS Code injects its script into bash). */
+  /**
+   * A bash terminal with shell integration active (VS Code injects its script into bash). Its
+   * HOME is a fresh directory: the machine's ~/.bashrc is not what this tests (and a pyenv one
+   * can make every bash wait a minute for a lock some killed shell left behind).
+   */
   async function bashTerminal(name: string): Promise<vscode.Terminal> {
-    const t = vscode.window.createTerminal({ name, shellPath: '/bin/bash', shellArgs: [] });
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-si-home-'));
+    const t = vscode.window.createTerminal({ name, shellPath: '/bin/bash', shellArgs: [], env: { HOME: home } });
     const pid = await t.processId;
     if (pid) recordPid(pid);
     await waitFor(`shell integration in terminal "${name}"`, () => t.shellIntegration);

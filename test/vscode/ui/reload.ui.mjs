@@ -282,7 +282,16 @@ try {
     // The page goes first, without unload handlers (the extension host stays, waiting for its
     // client), so nothing restarts the extension host after the kill.
     await page.close({ runBeforeUnload: false });
-    for (const h of hosts) process.kill(h, 'SIGKILL');
+    let killed = 0;
+    for (const h of hosts) {
+      try {
+        process.kill(h, 'SIGKILL');
+        killed++;
+      } catch (err) {
+        if (err.code !== 'ESRCH') throw err; // that host (an earlier window's) had already exited
+      }
+    }
+    if (killed === 0) throw new Error(`no extension host left to SIGKILL (found ${hosts.join(', ')})`);
     const t0 = Date.now();
     await waitFor('process gone', () => groupMembers(k.pid).length === 0, (GRACE_S + 10) * 1000);
     await waitFor('discovery file gone', () => discoveryFiles().length === 0, 5_000);
