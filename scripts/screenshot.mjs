@@ -8,7 +8,14 @@
 // a command typed into an integrated terminal shows in the Terminals group. Then the Exec Server
 // view is opened and the output channel of the dev server is shown in the panel.
 //
-//   npm run build && scripts/setup-vscode-test-env.sh 1.139 && node scripts/screenshot.mjs [--vscode 1.139] [--out media/screenshot.png]
+//   npm run build && scripts/setup-vscode-test-env.sh 1.139 && node scripts/screenshot.mjs \
+//     [--vscode 1.139] [--out media/screenshot.png] [--vsix exec-server-vscode.vsix]
+//
+// The extension is installed from a .vsix (--vsix, else a linux-x64 package made from dist/ into a
+// temp dir), so the title bar does not say "Extension Development Host". ~40 s warm. Not part of
+// any test run. (Disabling the built-in TS extension through `--vscode-option disable-extension=…`
+// was tried to avoid its "Analyzing" status item: every process exit then reached the bridge
+// only at the end of its yield, so the file is opened first instead.)
 //
 // Everything runs on 127.0.0.1, in temp dirs (workspace, discovery dir, user data); everything
 // started here is stopped by pid (the harness sweeps what the extension started).
