@@ -14,8 +14,9 @@
 // The extension is installed from a .vsix (--vsix, else a linux-x64 package made from dist/ into a
 // temp dir), so the title bar does not say "Extension Development Host". ~40 s warm. Not part of
 // any test run. (Disabling the built-in TS extension through `--vscode-option disable-extension=…`
-// was tried to avoid its "Analyzing" status item: every process exit then reached the bridge
-// only at the end of its yield, so the file is opened first instead.)
+// was tried to avoid its "Analyzing" status item: in two runs every run_command then returned only
+// at the end of its yield and the terminal command never showed as ended, cause not found; so the
+// file is opened first instead, and the item has gone by the time of the picture.)
 //
 // Everything runs on 127.0.0.1, in temp dirs (workspace, discovery dir, user data); everything
 // started here is stopped by pid (the harness sweeps what the extension started).
