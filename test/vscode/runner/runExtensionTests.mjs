@@ -4,7 +4,7 @@
 //
 //   node test/vscode/runner/runExtensionTests.mjs --extension <absDir> --tests <abs suite index.js>
 //        --workspace <absDir> [--vscode 1.100|1.139] [--settings '<JSON object>']
-//        [--timeout-ms 120000] [--results-dir <dir>] [--env KEY=VALUE ...]
+//        [--timeout-ms 300000] [--results-dir <dir>] [--env KEY=VALUE ...]
 //
 // --vscode defaults to $EXEC_SERVER_VSCODE, then 1.100. --settings: user settings written to the
 // fresh user-data dir's User/settings.json before code-server starts.
@@ -20,7 +20,7 @@ import { startCodeServer, launchBrowser, workbenchUrl, descendants, cmdline } fr
 const { values: opt } = parseArgs({
   options: {
     extension: { type: 'string' }, tests: { type: 'string' }, workspace: { type: 'string' },
-    'timeout-ms': { type: 'string', default: '120000' }, 'results-dir': { type: 'string' },
+    'timeout-ms': { type: 'string', default: '300000' }, 'results-dir': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] }, // KEY=VALUE for code-server + extension host
     vscode: { type: 'string' }, settings: { type: 'string' },
   },
