@@ -85,6 +85,7 @@ async function scrapeRunningExtensions(page, subject) {
   const names = subject === 'ours' ? /^(exec-server-dev\.exec-server-vscode|Exec Server for VS Code)$/ : /^(exec-server-dev\.exec-bench-fixture|Exec Server benchmark fixture)$/;
   const end = Date.now() + 30_000;
   for (;;) {
+    // eslint-disable-next-line no-undef -- this function runs in the page, where `document` exists.
     const rows = await page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
       .map((r) => ({ name: r.querySelector('.name')?.textContent ?? '', text: r.querySelector('.activation-time')?.textContent ?? '' })));
     const row = rows.find((r) => names.test(r.name) && /Activation: \d+ms/.test(r.text));

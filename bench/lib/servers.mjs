@@ -82,7 +82,8 @@ function waitLine(stream, re, timeoutMs, what) {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.resume(); // keep draining whatever it logs later
-      err ? reject(err) : resolve(v);
+      if (err) reject(err);
+      else resolve(v);
     }
     stream.on('data', onData);
     stream.once('end', onEnd);

@@ -131,6 +131,7 @@ export class ExecClient extends EventEmitter {
     if (known) return known;
     return new Promise<ExitedEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      // eslint-disable-next-line prefer-const -- set after done() is defined; done() reads it, so it stays a let.
       let poll: NodeJS.Timeout | undefined;
       const done = (e: ExitedEvent | Error) => {
         clearTimeout(timer);
@@ -155,7 +156,7 @@ export class ExecClient extends EventEmitter {
       this.on('closed', onClosed);
       this.on('disconnect', onDisconnect);
       if (timeoutMs > 0) timer = setTimeout(() => done(new Error(`timed out waiting for ${processId}`)), timeoutMs);
-      poll = setInterval(check, 1000);
+      poll = setInterval(() => void check(), 1000);
       void check();
     });
   }

@@ -1,4 +1,4 @@
-import { invalidParams, RpcError } from './errors';
+import { invalidParams, type RpcError } from './errors';
 
 /**
  * Reads request params field by field and turns every mistake into a -32602 error that

@@ -19,6 +19,7 @@ export function connectInProcess(
   onClose: (reason: string) => void,
 ): InProcessConnection {
   let open = true;
+  // eslint-disable-next-line prefer-const -- assigned below, after the channel whose close() uses it.
   let handler: ConnectionHandler;
   const close = (reason: string) => {
     if (!open) return;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import WebSocket from 'ws';
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Json = any;
 
 export interface RawOptions {
   token?: string | null;

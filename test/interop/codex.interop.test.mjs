@@ -21,7 +21,6 @@ import { startExecServer, serverUnderTest, isSameOrDescendant } from './execServ
 import { installCodex, onEnd } from './testLifecycle.mjs';
 
 const SUT = serverUnderTest();
-const OURS = SUT.kind === 'custom';
 /** The codex version of this run (one row of the matrix); CODEX_BIN overrides the binary. */
 const CODEX_VERSION = process.env.CODEX_VERSION || '0.169.0';
 const CODEX_TIMEOUT_MS = 60_000;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startMockModel, sessionIdFrom } from './mockModel.mjs';
 import { runCodexExec, commandExecutions } from './codexRunner.mjs';
-import { startExecServer, isSameOrDescendant } from './execServers.mjs';
+import { startExecServer } from './execServers.mjs';
 import { startLogProxy } from './wsLogProxy.mjs';
 
 delete process.env.EXEC_SERVER_CMD; // this script is about the reference only

@@ -6,7 +6,7 @@
  */
 import type { Case, Expect } from './corpus';
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Json = any;
 
 export interface Conn {
   sendCase(c: Case): void;

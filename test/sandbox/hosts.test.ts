@@ -38,7 +38,7 @@ for (const mode of ['inProcess', 'child'] as const) {
     }
     const ws = await RawWs.open(host.url, { token: host.token });
     await ws.handshake('host-test');
-    let info: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    let info: any;
     await waitUntil(async () => {
       info = await ws.result('environment/info', {});
       return info.sandbox.state !== 'unchecked';

@@ -13,7 +13,7 @@ import { ProcessGuard } from '../helpers/procs';
 import { RawWs, startParams } from '../helpers/rawWs';
 import { SandboxSupport, userNamespaceProblem } from '../../src/server/sandbox/sandboxSupport';
 import { findCodex, nativeBehindLauncher } from '../../src/server/sandbox/codexBinary';
-import { RpcError } from '../../src/protocol/errors';
+import type { RpcError } from '../../src/protocol/errors';
 import { cachedCodex, codexSkip, freshDir, sandboxFor, startServer, uri } from './harness';
 
 const guard = new ProcessGuard();
