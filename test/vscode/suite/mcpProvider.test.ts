@@ -188,7 +188,6 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
 
     it('after a server restart (same URL and token: a stable address, issue 14) VS Code is told, and tool calls keep working', async function () {
       requireVscode(this, '1.101', NEEDS);
-      const resolvedBefore = api.mcp.resolveCount;
       const provideBefore = api.mcp.provideCount;
       const oldUrl = api.url;
       await vscode.commands.executeCommand('execServer.restart');
@@ -208,7 +207,8 @@ describe(`VS Code's agent with no set-up: the MCP server definition provider (VS
           return null;
         }
       }, 500);
-      assert.ok(api.mcp.resolveCount > resolvedBefore, 'resolved again: the new token was added');
+      // Whether VS Code restarted the bridge (resolving it again) or the running bridge reconnected
+      // by itself depends on timing; with a stable address both reach the same URL and token.
       assert.ok(text.includes(marker));
       await waitFor('under "Copilot" again', () => api.getTreeSnapshot().find((s) => s.label === 'Copilot')?.children.find((c) => c.label === `echo ${marker}`));
     });
