@@ -17,7 +17,7 @@
 // therefore gets the same answer instead of skipping ahead. Once the script is exhausted (or on a
 // turn `{message}`) the answer is a final assistant message, which ends the codex turn.
 import http from 'node:http';
-import zlib from 'node:zlib';
+import { readBody } from '../helpers/httpBody.mjs';
 
 /** Extracts the "session ID N" that codex puts in the output of a still-running exec_command. */
 export function sessionIdFrom(text) {
@@ -41,28 +41,6 @@ const USAGE = {
   output_tokens_details: null,
   total_tokens: 15,
 };
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      let buf = Buffer.concat(chunks);
-      const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-      try {
-        if (enc === 'gzip') buf = zlib.gunzipSync(buf);
-        else if (enc === 'deflate') buf = zlib.inflateSync(buf);
-        else if (enc === 'br') buf = zlib.brotliDecompressSync(buf);
-        else if (enc === 'zstd' && typeof zlib.zstdDecompressSync === 'function') buf = zlib.zstdDecompressSync(buf);
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      resolve(buf.toString('utf8'));
-    });
-  });
-}
 
 /**
  * @param {Array<{tool: 'exec_command'|'write_stdin'|string, args: object|((lastOutput: string, ctx: object) => object)} | {message: string}>} script

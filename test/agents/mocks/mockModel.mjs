@@ -24,35 +24,13 @@
 // A step's `tool` is sent even if the request does not offer it: that is how a test makes the
 // model ask for a tool the set-up removed. Every request is recorded in `requests`.
 import http from 'node:http';
-import zlib from 'node:zlib';
 import * as responses from './openaiResponses.mjs';
 import * as anthropic from './anthropicMessages.mjs';
 import * as gemini from './geminiApi.mjs';
 import * as chat from './chatCompletions.mjs';
+import { readBody } from '../../helpers/httpBody.mjs';
 
 const APIS = [responses, anthropic, gemini, chat];
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      let buf = Buffer.concat(chunks);
-      const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-      try {
-        if (enc === 'gzip') buf = zlib.gunzipSync(buf);
-        else if (enc === 'deflate') buf = zlib.inflateSync(buf);
-        else if (enc === 'br') buf = zlib.brotliDecompressSync(buf);
-        else if (enc === 'zstd' && typeof zlib.zstdDecompressSync === 'function') buf = zlib.zstdDecompressSync(buf);
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      resolve(buf.toString('utf8'));
-    });
-  });
-}
 
 /**
  * @param {{script: Array<{tool: string, args?: object, namespace?: string} | {text: string}>,
