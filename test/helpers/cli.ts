@@ -51,7 +51,8 @@ function watchExit(proc: ChildProcess): Promise<{ code: number | null; signal: N
   });
 }
 
-async function stopProc(proc: ChildProcess, exited: CliServer['exited']) {
+/** SIGTERM, then SIGKILL after 8 s if it is still there; resolves with how it ended. */
+export async function stopProc(proc: ChildProcess, exited: CliServer['exited']) {
   if (proc.exitCode === null && proc.signalCode === null && proc.pid) {
     try {
       process.kill(proc.pid, 'SIGTERM');

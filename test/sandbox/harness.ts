@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, writeTokenFile, type CliServer } from '../helpers/cli';
+import { CLI, stopProc, writeTokenFile, type CliServer } from '../helpers/cli';
 import type { ProcessGuard } from '../helpers/procs';
 
 export const CACHE = process.env.EXEC_SERVER_TEST_CACHE || path.join(os.homedir(), '.cache', 'exec-server-vscode');
@@ -88,26 +88,7 @@ export async function startServer(guard: ProcessGuard, o: { args?: string[]; wra
   guard.track(proc.pid!);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   let err = '';
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      try {
-        process.kill(proc.pid!, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(proc.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 8_000);
-      const r = await exited;
-      clearTimeout(t);
-      return r;
-    }
-    return exited;
-  };
+  const stop = () => stopProc(proc, exited);
   guard.onCleanup(stop);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`CLI did not print its URL in time; stderr: ${err}`)), 15_000);
