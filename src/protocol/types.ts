@@ -90,7 +90,8 @@ export type WriteStatus = 'accepted' | 'unknownProcess' | 'stdinClosed' | 'start
 
 export interface WriteParams {
   processId: string;
-  chunk: Buffer;
+  /** base64 */
+  chunk: string;
   writeId?: string | null;
 }
 
@@ -118,6 +119,31 @@ export interface ProcessIdParams {
 
 export interface TerminateResult {
   running: boolean;
+}
+
+export interface SignalResult {
+  delivered: boolean;
+}
+
+export type ResizeResult = Record<string, never>;
+
+export interface CloseStdinResult {
+  closed: boolean;
+}
+
+export interface ProcessListEntry {
+  processId: string;
+  pid: number;
+  argv: string[];
+  tty: boolean;
+  state: 'running' | 'exited' | 'closed';
+  exitCode: number | null;
+  nextSeq: number;
+  startedAtMs: number;
+}
+
+export interface ListResult {
+  processes: ProcessListEntry[];
 }
 
 export interface OutputNotification {

@@ -1,12 +1,12 @@
 import { invalidParams, invalidRequest } from '../protocol/errors';
-import { Method } from '../protocol/methods';
+import { ProcessCloseStdin, ProcessList, ProcessRead, ProcessResize, ProcessSignal, ProcessStart, ProcessTerminate, ProcessWrite } from '../protocol/methods';
 import { pathFromWire } from '../protocol/paths';
 import type { ReadResult, SignalName, StartResult, WriteResult } from '../protocol/types';
 import { clip, Params } from '../protocol/validate';
 import type { ServerConfig } from './config';
 import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
-import { Overtakable, type MethodTable } from './methodTable';
+import { handle, methodTable, Overtakable, type MethodTable } from './methodTable';
 import type { ReadSlice } from './outputBuffer';
 import { checkCwd, checkExecFormat, resolveProgram } from './programPath';
 import { commandArgv, markSandboxed, sandboxDeniedFor, sandboxFor } from './sandbox';
@@ -25,8 +25,8 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
     return p;
   };
 
-  return {
-    [Method.processStart]: async (raw): Promise<StartResult> => {
+  return methodTable(
+    handle(ProcessStart, async (raw): Promise<StartResult> => {
       const q = Params.of(raw, 'ExecParams');
       const processId = q.string('processId');
       const argv = q.stringArray('argv');
@@ -78,9 +78,9 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       } finally {
         session.starting.delete(processId);
       }
-    },
+    }),
 
-    [Method.processRead]: (raw): ReadResult | Overtakable => {
+    handle(ProcessRead, (raw): ReadResult | Overtakable<ReadResult> => {
       const q = Params.of(raw, 'ReadParams');
       const processId = q.string('processId');
       const afterSeq = q.optUint('afterSeq') ?? 0;
@@ -93,9 +93,9 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         return new Overtakable(p.waitForChange(waitMs).then(() => readResult(p, p.output.read(afterSeq, maxBytes))));
       }
       return readResult(p, slice);
-    },
+    }),
 
-    [Method.processWrite]: (raw): WriteResult => {
+    handle(ProcessWrite, (raw): WriteResult => {
       const q = Params.of(raw, 'WriteParams');
       const processId = q.string('processId');
       const chunk = q.base64('chunk');
@@ -112,17 +112,17 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         );
       }
       return { accepted: status === 'accepted', status };
-    },
+    }),
 
-    [Method.processSignal]: (raw) => {
+    handle(ProcessSignal, (raw) => {
       const q = Params.of(raw, 'SignalParams');
       const processId = q.string('processId');
       const signal = q.oneOf('signal', SIGNAL_NAMES);
       const p = find(processId);
       return { delivered: p ? p.signal(signal) : false };
-    },
+    }),
 
-    [Method.processResize]: (raw) => {
+    handle(ProcessResize, (raw) => {
       const q = Params.of(raw, 'ResizeParams');
       const processId = q.string('processId');
       const cols = q.uint('cols', 65535);
@@ -130,20 +130,20 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       if (cols === 0 || rows === 0) throw invalidParams('`cols` and `rows` must be at least 1');
       mustFind(processId).resize(cols, rows);
       return {};
-    },
+    }),
 
-    [Method.processCloseStdin]: (raw) => {
+    handle(ProcessCloseStdin, (raw) => {
       const q = Params.of(raw, 'ProcessIdParams');
       return { closed: mustFind(q.string('processId')).closeStdin() };
-    },
+    }),
 
-    [Method.processTerminate]: (raw) => {
+    handle(ProcessTerminate, (raw) => {
       const q = Params.of(raw, 'TerminateParams');
       const p = find(q.string('processId'));
       return { running: p ? p.terminate() : false };
-    },
+    }),
 
-    [Method.processList]: () => ({
+    handle(ProcessList, () => ({
       processes: [...session.processes.values()].map((p) => ({
         processId: p.processId,
         pid: p.pid,
@@ -154,8 +154,8 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
         nextSeq: p.nextSeq,
         startedAtMs: p.startedAt,
       })),
-    }),
-  };
+    })),
+  );
 }
 
 function readResult(p: ManagedProcess, slice: ReadSlice): ReadResult {
