@@ -3,14 +3,14 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ExecServer } from '../server/execServer';
-import { observeInProcess } from '../server/observer';
+import { adminInProcess } from '../server/adminApi';
 import { describeSandboxStatus, sandboxFor } from '../server/sandbox';
 import { listenControlSocket, type ControlServer } from '../transport/controlSocket';
 import { serveStdio } from '../transport/stdio';
 import { isLoopbackHost } from '../transport/auth';
 import { listenWebSocket } from '../transport/websocket';
 import { parseArgs, USAGE, type CliOptions } from './args';
-import { OwnerChannel } from './ownerChannel';
+import { AdminOwnership } from './adminOwnership';
 import { SUBCOMMANDS } from './subcommands';
 
 declare const EXEC_SERVER_VERSION: string | undefined;
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     { watchdog: o.watchdog && { onError: (m) => process.stderr.write(`exec-server: ${m}\n`) } },
   );
   let stopTransport: () => Promise<void> = async () => undefined;
-  let owner: OwnerChannel | undefined;
+  let owner: AdminOwnership | undefined;
   let control: ControlServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -107,8 +107,8 @@ async function main(): Promise<void> {
     const controlSecret = process.env.EXEC_SERVER_CONTROL_SECRET;
     delete process.env.EXEC_SERVER_CONTROL_SECRET; // not for our children
     const ready = { url: listener.url, port: listener.port, pid: process.pid };
-    const channel = new OwnerChannel({
-      observer: observeInProcess(server),
+    const channel = new AdminOwnership({
+      admin: adminInProcess(server),
       ready,
       token,
       graceMs: o.controlSocket ? (o.reloadGraceMs ?? 0) : 0,
@@ -164,7 +164,7 @@ function flushed(out: Writable, maxMs: number): Promise<void> {
 
 /**
  * fd 1 for the admin channel: our own socket, so the channel sees its backlog (and drops
- * output, see adminStdio.ts) instead of depending on how Node set up process.stdout (which
+ * output, see adminChannel.ts) instead of depending on how Node set up process.stdout (which
  * is asynchronous for pipes on POSIX, but synchronous for TTYs and files, and for pipes on
  * Windows).
  */

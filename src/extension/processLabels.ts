@@ -1,6 +1,6 @@
 import { friendlyAgentName } from '../protocol/agentNames';
 import { commandLabel, commandLine } from './format';
-import type { ProcessSnapshot } from '../server/observer';
+import type { ProcessSnapshot } from '../protocol/admin';
 
 /**
  * What the tree, the output channels and the pickers call a process and its agent. No vscode

@@ -1,12 +1,12 @@
 import type { SignalName } from '../protocol/types';
-import type { ObservedChunk, ProcessSnapshot, ServerObserver, SessionSnapshot } from '../server/observer';
+import type { AdminApi, ObservedChunk, ProcessSnapshot, SessionSnapshot } from '../protocol/admin';
 
 /**
  * What the output channels and the stop commands need of whoever runs a process: the server's
  * observer for server processes, or a local source (terminalExecutions.ts: commands run in VS
  * Code terminals, seen through shell integration).
  */
-export type ProcessControl = Pick<ServerObserver, 'retainedOutput' | 'signal' | 'terminate' | 'write' | 'resize'> & {
+export type ProcessControl = Pick<AdminApi, 'retainedOutput' | 'signal' | 'terminate' | 'write' | 'resize'> & {
   /** Local sources that have their own place to show a process (a VS Code terminal). */
   reveal?(key: string): void;
 };
@@ -60,17 +60,17 @@ export class ProcessModel {
   private readonly outputListeners = new Map<string, Set<OutputListener>>();
   private readonly endListeners = new Map<string, Set<EndListener>>();
   private subscription: { dispose(): void } | undefined;
-  private current: ServerObserver | undefined;
+  private current: AdminApi | undefined;
   private generation = 0;
 
   constructor(private maxFinished: number) {}
 
-  get observer(): ServerObserver | undefined {
+  get observer(): AdminApi | undefined {
     return this.current;
   }
 
   /** Start following a (new) server. Events are taken before the snapshot, so none is lost. */
-  async attach(observer: ServerObserver): Promise<void> {
+  async attach(observer: AdminApi): Promise<void> {
     this.detach();
     const gen = ++this.generation;
     this.current = observer;

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { addNodePtyFallback, nodePtyStatus } from '../server/nodePtyLoader';
 import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeDiscoveryFile } from '../discovery/discoveryFiles';
-import { ControlError, type AdoptResult } from '../transport/controlSocket';
+import type { AdoptResult } from '../protocol/admin';
+import { ControlError } from '../transport/controlSocket';
 import { adoptChildHost } from './host/adoptChildHost';
 import { startChildHost, type ChildServerHost } from './host/childHost';
 import { startInProcessHost } from './host/inProcessHost';
@@ -180,7 +181,7 @@ export class ServerController implements vscode.Disposable {
     this._startedAt = new Date(); // an adopted server keeps its first startedAt in the discovery file
     host.onDidExit((reason) => void this.enqueue(() => this.onHostExit(host, reason)));
     try {
-      await this.model.attach(host.observer);
+      await this.model.attach(host.admin);
     } catch (err) {
       this.log.error(`could not read the server's processes: ${(err as Error).message}`);
     }

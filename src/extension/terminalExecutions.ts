@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SignalName, WriteStatus } from '../protocol/types';
-import type { ObservedChunk, ProcessSnapshot } from '../server/observer';
+import type { ObservedChunk, ProcessSnapshot } from '../protocol/admin';
 import type { ProcessControl, ProcessModel } from './processModel';
 
 /**

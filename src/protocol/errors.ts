@@ -1,6 +1,7 @@
 /**
  * JSON-RPC error codes used on the wire, and the one error type every layer throws.
- * Codes follow JSON-RPC 2.0 plus the two server-defined codes upstream exec-server uses.
+ * Codes follow JSON-RPC 2.0 plus the two server-defined codes upstream exec-server uses, and
+ * the two of this server's admin channel (src/protocol/admin.ts).
  */
 export const ErrorCode = {
   ParseError: -32700,
@@ -12,6 +13,10 @@ export const ErrorCode = {
   NotFound: -32004,
   /** Upstream: resuming a session that another connection holds. */
   SessionAttached: -32010,
+  /** Admin: `admin/adopt` with a wrong secret (the control socket closes after the answer). */
+  AdminAuthFailed: -32001,
+  /** Admin: `admin/adopt` of a server that still has a live owner (another window). */
+  AdminOwned: -32002,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

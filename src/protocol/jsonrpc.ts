@@ -92,3 +92,39 @@ export function encodeOutputFrame(
   frame.write('"}}', headLen + b64Len, 3, 'latin1');
   return frame.length === size ? frame : frame.subarray(0, size);
 }
+
+export function encodeRequest(id: RequestId, method: string, params: unknown): string {
+  return JSON.stringify({ id, method, params: params === undefined ? {} : params });
+}
+
+/** A message from a server, as its client reads it (the admin channel's owner). */
+export type ServerMessage =
+  | { kind: 'response'; id: RequestId | null; result: unknown }
+  | { kind: 'error'; id: RequestId | null; error: { code: number; message: string; data?: unknown } }
+  | { kind: 'notification'; method: string; params: unknown }
+  /** Not a response or notification: the client ignores it (a stray write to stdout). */
+  | { kind: 'invalid'; reason: string };
+
+export function decodeServerMessage(text: string): ServerMessage {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'invalid', reason: `parse error: ${(err as Error).message}` };
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { kind: 'invalid', reason: 'expected a JSON-RPC object' };
+  const m = msg as Record<string, unknown>;
+  const id = typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id)) ? (m.id as RequestId) : null;
+  if (typeof m.method === 'string') {
+    if ('id' in m) return { kind: 'invalid', reason: `a request from the server (${m.method}): this client serves none` };
+    return { kind: 'notification', method: m.method, params: m.params };
+  }
+  if ('error' in m) {
+    const e = m.error as { code?: unknown; message?: unknown; data?: unknown } | null;
+    if (typeof e !== 'object' || e === null || typeof e.code !== 'number') return { kind: 'invalid', reason: '`error` without a numeric code' };
+    const error = { code: e.code, message: typeof e.message === 'string' ? e.message : 'request failed' };
+    return { kind: 'error', id, error: e.data === undefined ? error : { ...error, data: e.data } };
+  }
+  if ('result' in m) return { kind: 'response', id, result: m.result };
+  return { kind: 'invalid', reason: 'neither a response nor a notification' };
+}

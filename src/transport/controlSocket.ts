@@ -1,35 +1,28 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { AdminAdopt, type AdoptParams, type AdoptResult } from '../protocol/admin';
+import { ErrorCode, toWireError } from '../protocol/errors';
+import { decodeMessage, decodeServerMessage, encodeError, encodeRequest, encodeResponse, type RequestId } from '../protocol/jsonrpc';
+import { Params } from '../protocol/validate';
 import { tokensEqual } from './auth';
+import { readOneLine } from './lineFraming';
 
 /**
- * The private control channel of a child-mode server (issue 14): how a new extension host finds
+ * The private control socket of a child-mode server (issue 14): how a new extension host finds
  * the server its window left running across a reload, and adopts it. Never the agent-facing
  * WebSocket port: a UNIX socket (a named pipe on Windows) in a 0700 directory of this user, keyed
  * by the window's slot (see src/extension/host/serverSlots.ts), with its own secret.
  *
- * Protocol, one JSON line each way, then the socket carries the admin protocol
- * (src/transport/adminStdio.ts) exactly as the child's stdio does:
- *   client → `{"id":1,"method":"control/adopt","params":{"secret":S,"pid":P}}`
- *   server → `{"id":1,"result":AdoptResult}`, then `admin/ready` and the admin protocol; or
- *            `{"id":1,"error":{code,message}}` and the socket is closed:
- *            -32001 wrong secret, -32002 the server still has a live owner (another window),
- *            -32600 anything else.
- * The first line is bounded (4 KiB) and must arrive within 5 s.
+ * It speaks the admin protocol (src/protocol/admin.ts), whose first request here must be
+ * `admin/adopt` {secret, pid}:
+ *   - answered with an AdoptResult, after which the socket carries the admin channel exactly
+ *     as the child's stdio does (admin/ready first);
+ *   - or with an error, and the socket is closed: ErrorCode.AdminAuthFailed (wrong secret),
+ *     ErrorCode.AdminOwned (the server still has a live owner: another window), or the codec's
+ *     own errors for anything else.
+ * That first line is bounded (4 KiB) and must arrive within 5 s.
  */
-export interface AdoptResult {
-  url: string;
-  port: number;
-  pid: number;
-  /** Processes still running when adopted. */
-  running: number;
-  /** Every process the server still knows (running or finished). */
-  processes: number;
-  /** How long it had been without an owner. */
-  orphanedMs: number;
-}
-
 export type ControlFailure = 'absent' | 'auth' | 'owned' | 'protocol';
 
 export class ControlError extends Error {
@@ -42,9 +35,9 @@ export class ControlError extends Error {
   }
 }
 
-export const CONTROL_AUTH_FAILED = -32001;
-export const CONTROL_OWNED = -32002;
 const MAX_HELLO_BYTES = 4096;
+/** The answer to admin/adopt is small: only a broken server sends more. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 const HELLO_TIMEOUT_MS = 5_000;
 
 /** Create (or check) the 0700 directory of the control sockets; refuses one that is not ours. */
@@ -76,7 +69,7 @@ export async function listenControlSocket(o: ControlServerOptions): Promise<Cont
     ensurePrivateDir(path.dirname(o.path));
     await removeIfStale(o.path);
   }
-  const server = net.createServer((socket) => handshake(socket, o));
+  const server = net.createServer((socket) => void handshake(socket, o));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.path, () => {
@@ -123,48 +116,40 @@ async function removeIfStale(p: string): Promise<void> {
   fs.unlinkSync(p);
 }
 
-function handshake(socket: net.Socket, o: ControlServerOptions): void {
-  let buf = Buffer.alloc(0);
-  const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+async function handshake(socket: net.Socket, o: ControlServerOptions): Promise<void> {
   socket.on('error', () => undefined);
-  const refuse = (id: unknown, code: number, message: string) => {
-    clearTimeout(timer);
-    socket.off('data', onData);
-    socket.end(JSON.stringify({ jsonrpc: '2.0', id: typeof id === 'number' || typeof id === 'string' ? id : null, error: { code, message } }) + '\n');
+  const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+  const first = await readOneLine(socket, MAX_HELLO_BYTES);
+  clearTimeout(timer);
+  const refuse = (id: RequestId | null, error: { code: number; message: string }) => {
+    socket.end(encodeError(id, error) + '\n');
   };
-  const onData = (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    const nl = buf.indexOf(10);
-    if (nl < 0) {
-      if (buf.length > MAX_HELLO_BYTES) refuse(null, -32600, 'control/adopt line too large');
-      return;
-    }
-    const rest = buf.subarray(nl + 1);
-    let msg: { id?: unknown; method?: unknown; params?: { secret?: unknown; pid?: unknown } };
-    try {
-      msg = JSON.parse(buf.subarray(0, nl).toString('utf8'));
-    } catch {
-      return refuse(null, -32700, 'parse error');
-    }
-    if (typeof msg !== 'object' || msg === null || msg.method !== 'control/adopt') return refuse(msg?.id, -32600, 'expected control/adopt');
-    const secret = msg.params?.secret;
-    if (typeof secret !== 'string' || !tokensEqual(secret, o.secret)) return refuse(msg.id, CONTROL_AUTH_FAILED, 'authentication failed');
-    let result: AdoptResult;
-    try {
-      result = o.adopt(typeof msg.params?.pid === 'number' ? msg.params.pid : null);
-    } catch (err) {
-      const e = err as ControlError;
-      return refuse(msg.id, e.reason === 'owned' ? CONTROL_OWNED : -32600, e.message);
-    }
-    clearTimeout(timer);
-    socket.off('data', onData);
-    socket.pause();
-    socket.write(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }) + '\n');
-    if (rest.length) socket.unshift(rest);
-    o.onAdopted(socket);
-    socket.resume(); // paused explicitly above: a new 'data' listener alone would not resume it
-  };
-  socket.on('data', onData);
+  if (first.kind === 'closed') return;
+  if (first.kind === 'tooLarge') return refuse(null, { code: ErrorCode.InvalidRequest, message: `${AdminAdopt.method} line too large` });
+  const d = decodeMessage(first.text);
+  if (d.kind === 'invalid') return refuse(d.id, { code: d.code, message: d.message });
+  if (d.kind !== 'request' || d.method !== AdminAdopt.method) {
+    return refuse(d.kind === 'request' ? d.id : null, { code: ErrorCode.InvalidRequest, message: `expected ${AdminAdopt.method} first` });
+  }
+  let params: AdoptParams;
+  try {
+    const p = Params.of(d.params, 'AdoptParams');
+    params = { secret: p.string('secret'), pid: p.optUint('pid') };
+  } catch (err) {
+    return refuse(d.id, toWireError(err));
+  }
+  if (!tokensEqual(params.secret, o.secret)) return refuse(d.id, { code: ErrorCode.AdminAuthFailed, message: 'authentication failed' });
+  let result: AdoptResult;
+  try {
+    result = o.adopt(params.pid ?? null);
+  } catch (err) {
+    const owned = err instanceof ControlError && err.reason === 'owned';
+    return refuse(d.id, { code: owned ? ErrorCode.AdminOwned : ErrorCode.InvalidRequest, message: (err as Error).message });
+  }
+  // The socket is paused with whatever followed the request pushed back: the channel reads it first.
+  socket.write(encodeResponse(d.id, result) + '\n');
+  o.onAdopted(socket);
+  socket.resume(); // paused explicitly: a new 'data' listener alone would not resume it
 }
 
 /**
@@ -172,54 +157,47 @@ function handshake(socket: net.Socket, o: ControlServerOptions): void {
  * server sent after its answer is pushed back, so an admin client attached next reads it first).
  * Rejects with a ControlError: 'absent' (nothing listens there), 'auth', 'owned', 'protocol'.
  */
-export function adoptOverControlSocket(p: string, secret: string, opts: { timeoutMs?: number } = {}): Promise<{ result: AdoptResult; socket: net.Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(p);
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const fail = (e: ControlError) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(e);
-    };
-    const timer = setTimeout(() => fail(new ControlError('protocol', `no answer on ${p} within ${opts.timeoutMs ?? HELLO_TIMEOUT_MS} ms`)), opts.timeoutMs ?? HELLO_TIMEOUT_MS);
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      const absent = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
-      fail(new ControlError(absent ? 'absent' : 'protocol', `${p}: ${err.message}`));
+export async function adoptOverControlSocket(p: string, secret: string, opts: { timeoutMs?: number } = {}): Promise<{ result: AdoptResult; socket: net.Socket }> {
+  const timeoutMs = opts.timeoutMs ?? HELLO_TIMEOUT_MS;
+  const socket = net.connect(p);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    socket.destroy();
+  }, timeoutMs);
+  const fail = (reason: ControlFailure, message: string) => {
+    clearTimeout(timer);
+    socket.destroy();
+    return new ControlError(reason, message);
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+      socket.once('close', () => reject(new Error('closed')));
     });
-    socket.once('close', () => fail(new ControlError('protocol', `${p} closed the connection without an answer`)));
-    socket.once('connect', () => socket.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'control/adopt', params: { secret, pid: process.pid } }) + '\n'));
-    const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const nl = buf.indexOf(10);
-      if (nl < 0) {
-        if (buf.length > 1024 * 1024) fail(new ControlError('protocol', 'answer too large'));
-        return;
-      }
-      let msg: { result?: AdoptResult; error?: { code?: number; message?: string } };
-      try {
-        msg = JSON.parse(buf.subarray(0, nl).toString('utf8'));
-      } catch {
-        return fail(new ControlError('protocol', 'unreadable answer'));
-      }
-      if (msg.error) {
-        const reason: ControlFailure = msg.error.code === CONTROL_AUTH_FAILED ? 'auth' : msg.error.code === CONTROL_OWNED ? 'owned' : 'protocol';
-        return fail(new ControlError(reason, msg.error.message ?? 'refused'));
-      }
-      if (!msg.result || typeof msg.result.url !== 'string') return fail(new ControlError('protocol', 'answer without a result'));
-      done = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.removeAllListeners('close');
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      socket.pause();
-      const rest = buf.subarray(nl + 1);
-      if (rest.length) socket.unshift(rest);
-      resolve({ result: msg.result, socket });
-    };
-    socket.on('data', onData);
-  });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (timedOut) throw fail('protocol', `no answer on ${p} within ${timeoutMs} ms`);
+    throw fail(code === 'ENOENT' || code === 'ECONNREFUSED' ? 'absent' : 'protocol', `${p}: ${(err as Error).message}`);
+  }
+  socket.removeAllListeners('close');
+  socket.removeAllListeners('error');
+  socket.on('error', () => undefined);
+  const params: AdoptParams = { secret, pid: process.pid };
+  socket.write(encodeRequest(1, AdminAdopt.method, params) + '\n');
+  const answer = await readOneLine(socket, MAX_ANSWER_BYTES);
+  if (answer.kind === 'closed') {
+    throw fail('protocol', timedOut ? `no answer on ${p} within ${timeoutMs} ms` : `${p} closed the connection without an answer`);
+  }
+  if (answer.kind === 'tooLarge') throw fail('protocol', 'answer too large');
+  const m = decodeServerMessage(answer.text);
+  if (m.kind === 'error') {
+    const reason: ControlFailure = m.error.code === ErrorCode.AdminAuthFailed ? 'auth' : m.error.code === ErrorCode.AdminOwned ? 'owned' : 'protocol';
+    throw fail(reason, m.error.message);
+  }
+  const result = m.kind === 'response' ? (m.result as AdoptResult | null) : null;
+  if (typeof result?.url !== 'string') throw fail('protocol', m.kind === 'invalid' ? `unreadable answer: ${m.reason}` : 'answer without a result');
+  clearTimeout(timer);
+  return { result, socket };
 }

@@ -1,12 +1,12 @@
 /**
- * What the extension's tree sees of a bridge session, through the server's privileged observer
+ * What the extension's tree sees of a bridge session, through the server's admin API
  * (the same feed the sidebar uses): the session named by the MCP client's clientInfo.name, the
  * process's metadata, and after the bridge shuts down its processes ended as stopped.
  */
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ExecServer } from '../../src/server/execServer';
-import { observeInProcess } from '../../src/server/observer';
+import { adminInProcess } from '../../src/server/adminApi';
 import { listenWebSocket } from '../../src/transport/websocket';
 import { friendlyAgentName } from '../../src/protocol/agentNames';
 import { writeTokenFile } from '../helpers/cli';
@@ -22,13 +22,13 @@ test('the tree sees the agent by name, the command and description as metadata, 
     await ws.close();
     await server.shutdown();
   });
-  const observer = observeInProcess(server);
+  const admin = adminInProcess(server);
   const tokenFile = writeTokenFile('tree-test-token');
   const bridge = await inMemoryBridge({ url: ws.url, tokenFile, cwd: tempDir('mcp-tree-'), env: cleanEnv(), clientName: 'gemini-cli-mcp-client' });
   const r = await bridge.call('run_command', { command: 'sleep 300', yield_ms: 0, description: 'wait a while' });
   assert.equal(r.isError, false, r.text);
   guard.trackGroup(r.structured.pid);
-  const snap = await observer.snapshot();
+  const snap = await admin.snapshot();
   assert.equal(snap.sessions.length, 1);
   assert.equal(snap.sessions[0].clientName, 'gemini-cli-mcp-client');
   assert.equal(friendlyAgentName(snap.sessions[0].clientName), 'Gemini CLI');
@@ -41,7 +41,7 @@ test('the tree sees the agent by name, the command and description as metadata, 
     { source: 'mcp', command: 'sleep 300', description: 'wait a while', mcpClient: 'gemini-cli-mcp-client' },
   );
   const ended: string[] = [];
-  const sub = observer.subscribe({ processChanged: (x) => x.pid === r.structured.pid && x.state === 'closed' && ended.push(x.stopRequest ?? 'none') });
+  const sub = admin.subscribe({ processChanged: (x) => x.pid === r.structured.pid && x.state === 'closed' && ended.push(x.stopRequest ?? 'none') });
   await bridge.close();
   await waitUntil(() => ended.length > 0, 'the process to be reported closed');
   sub.dispose();

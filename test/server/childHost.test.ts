@@ -13,11 +13,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ExecClient } from '../../src/client/client';
-import { observeOverStreams } from '../../src/client/observerClient';
+import { adminOverStreams } from '../../src/client/adminClient';
 import { startChildHost, type ChildServerHost } from '../../src/extension/host/childHost';
 import { ExecServer } from '../../src/server/execServer';
-import { observeInProcess, type ObservedChunk, type ProcessSnapshot } from '../../src/server/observer';
-import { serveAdminStdio } from '../../src/transport/adminStdio';
+import type { ObservedChunk, ProcessSnapshot } from '../../src/protocol/admin';
+import { adminInProcess } from '../../src/server/adminApi';
+import { serveAdmin } from '../../src/transport/adminChannel';
 import { allStats, groupMembers, isAlive, ProcessGuard, waitGone, waitGroupGone, waitUntil } from '../helpers/procs';
 
 const guard = new ProcessGuard();
@@ -50,7 +51,7 @@ function watchdogOf(serverPid: number): number | undefined {
     })?.pid;
 }
 
-test('child host: ready, the token stays off the command line, observer sees and terminates a WebSocket client process, stop() leaves nothing', async () => {
+test('child host: ready, the token stays off the command line, the admin channel sees and terminates a WebSocket client process, stop() leaves nothing', async () => {
   const logs: string[] = [];
   const host = await startHost(logs);
   assert.equal(host.mode, 'child');
@@ -62,7 +63,7 @@ test('child host: ready, the token stays off the command line, observer sees and
 
   const changes: ProcessSnapshot[] = [];
   const output = new Map<string, Buffer[]>();
-  const sub = host.observer.subscribe({
+  const sub = host.admin.subscribe({
     processChanged: (p) => changes.push(p),
     output: (key, c) => output.set(key, [...(output.get(key) ?? []), c.data]),
   });
@@ -82,20 +83,20 @@ test('child host: ready, the token stays off the command line, observer sees and
   // The server's children do not inherit the token the extension handed to the CLI.
   assert.equal(Buffer.concat(output.get(key)!).toString(), `hello from ${pid} token=unset\n`);
 
-  const snap = await host.observer.snapshot();
+  const snap = await host.admin.snapshot();
   assert.ok(snap.processes.some((p) => p.key === key && p.state === 'running' && p.pid === pid));
   assert.ok(snap.sessions.some((s) => s.clientName === 'child-host-test' && s.connected));
-  const retained = await host.observer.retainedOutput(key);
+  const retained = await host.admin.retainedOutput(key);
   assert.equal(Buffer.concat(retained.chunks.map((c) => c.data)).toString(), `hello from ${pid} token=unset\n`);
 
   const wd = watchdogOf(host.pid);
   assert.ok(wd, 'the CLI started its watchdog');
   guard.track(wd);
 
-  assert.equal(await host.observer.terminate(key), true);
+  assert.equal(await host.admin.terminate(key), true);
   await waitUntil(() => changes.some((p) => p.key === key && p.state !== 'running' && p.stopRequest === 'terminate'), 'processChanged(exited)');
   await waitGroupGone(pid);
-  await assert.rejects(host.observer.terminate('no/such'), /unknown process/);
+  await assert.rejects(host.admin.terminate('no/such'), /unknown process/);
 
   sub.dispose();
   client.close();
@@ -172,11 +173,11 @@ test('admin channel: under congestion output is dropped (bounded), outputDropped
   const toServer = new PassThrough();
   const fromServer = new PassThrough({ highWaterMark: 16 * 1024 });
   const hwm = 64 * 1024;
-  const admin = serveAdminStdio(observeInProcess(server), toServer, fromServer, { ready: { url: 'ws://x', port: 1, pid: process.pid }, highWaterMarkBytes: hwm });
-  const observer = observeOverStreams(fromServer, toServer);
-  assert.deepEqual(await observer.ready, { url: 'ws://x', port: 1, pid: process.pid });
+  const channel = serveAdmin(adminInProcess(server), toServer, fromServer, { ready: { url: 'ws://x', port: 1, pid: process.pid }, highWaterMarkBytes: hwm });
+  const admin = adminOverStreams(fromServer, toServer);
+  assert.deepEqual(await admin.ready, { url: 'ws://x', port: 1, pid: process.pid });
   const got = new Map<string, ObservedChunk[]>();
-  observer.subscribe({ output: (key, c) => got.set(key, [...(got.get(key) ?? []), c]) });
+  admin.subscribe({ output: (key, c) => got.set(key, [...(got.get(key) ?? []), c]) });
 
   fromServer.pause(); // the parent stops reading
   const client = await ExecClient.connectInProcess(server);
@@ -184,11 +185,11 @@ test('admin channel: under congestion output is dropped (bounded), outputDropped
   const expected = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
   const r = await client.run(['seq', '1', String(n)]);
   assert.equal(r.stdout.toString(), expected);
-  assert.ok(admin.droppedOutputEvents > 0, 'output events were dropped while congested');
+  assert.ok(channel.droppedOutputEvents > 0, 'output events were dropped while congested');
   assert.ok(fromServer.writableLength < hwm + 256 * 1024, `bounded backlog (${fromServer.writableLength} bytes)`);
 
   fromServer.resume();
-  const key = [...got.keys()][0] ?? (await observer.snapshot()).processes[0].key;
+  const key = [...got.keys()][0] ?? (await admin.snapshot()).processes[0].key;
   const text = () => Buffer.concat((got.get(key) ?? []).map((c) => c.data)).toString();
   await waitUntil(() => text().length >= expected.length, 'repaired output');
   assert.equal(text(), expected);
@@ -196,8 +197,8 @@ test('admin channel: under congestion output is dropped (bounded), outputDropped
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'delivered in seq order, no duplicates');
   assert.equal(new Set(seqs).size, seqs.length);
 
+  channel.dispose();
   admin.dispose();
-  observer.dispose();
   client.close();
   await server.shutdown();
 });

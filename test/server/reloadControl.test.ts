@@ -86,11 +86,11 @@ test('control socket: 0700 dir, 0600 socket, a wrong secret is refused and close
     raw.on('close', () => resolve(text));
     raw.write('{"id":7,"method":"admin/snapshot"}\n');
   });
-  assert.match(answer, /expected control\/adopt/);
+  assert.match(answer, /expected admin\/adopt first/);
   // While the first owner is connected, even the right secret cannot take the server.
   await assert.rejects(adoptOverControlSocket(r.socketPath, r.secret), (e: ControlError) => e.reason === 'owned');
   // Nothing of this disturbed the server.
-  assert.equal((await r.host.observer.snapshot()).processes.length, 1);
+  assert.equal((await r.host.admin.snapshot()).processes.length, 1);
   await r.host.stop();
   await waitUntil(() => !isAlive(r.host.pid), 'server exited');
   assert.ok(!fs.existsSync(r.socketPath), 'socket removed at exit');
@@ -120,14 +120,14 @@ test('reload: the owner lets go, the server keeps processes, output and the agen
   assert.equal(adopted.pid, r.host.pid);
   assert.equal(adopted.url, r.host.url);
   assert.equal(adopted.adopted?.running, 2);
-  const snap = await adopted.observer.snapshot();
+  const snap = await adopted.admin.snapshot();
   assert.deepEqual(snap.processes.filter((p) => p.state === 'running').map((p) => p.processId).sort(), ['sleeper', 'ticker']);
   const tickerKey = snap.processes.find((p) => p.processId === 'ticker')!.key;
-  const retained = await adopted.observer.retainedOutput(tickerKey);
+  const retained = await adopted.admin.retainedOutput(tickerKey);
   assert.match(Buffer.concat(retained.chunks.map((c) => c.data)).toString(), /tick 1\n/, 'output from before the reload is retained');
   // Live output reaches the new owner.
   let liveAfterAdopt = '';
-  adopted.observer.subscribe({ output: (key, c) => key === tickerKey && (liveAfterAdopt += c.data.toString()) });
+  adopted.admin.subscribe({ output: (key, c) => key === tickerKey && (liveAfterAdopt += c.data.toString()) });
   await waitUntil(() => /tick \d+/.test(liveAfterAdopt), 'live output over the control socket');
   // Same URL, same token: the agent's connection is the same one, and its next start works.
   const next = await client.run(['sh', '-c', 'echo after-reload'], { processId: 'after' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { observeOverStreams } from '../../client/observerClient';
+import { adminOverStreams } from '../../client/adminClient';
 import { pidAlive } from '../../discovery/discoveryFiles';
-import { ControlMethod } from '../../cli/ownerChannel';
+import { AdminAdvertise } from '../../protocol/admin';
 import { adoptOverControlSocket } from '../../transport/controlSocket';
 import type { ChildServerHost } from './childHost';
 
@@ -22,14 +22,14 @@ export async function adoptChildHost(o: {
   stopTimeoutMs?: number;
 }): Promise<ChildServerHost> {
   const { result, socket } = await adoptOverControlSocket(o.socketPath, o.secret);
-  const observer = observeOverStreams(socket, socket);
+  const admin = adminOverStreams(socket, socket);
   // The socket was paused with the server's first admin lines pushed back: read them now.
   socket.resume();
-  await observer.ready;
+  await admin.ready;
   let stopping = false;
   let detached = false;
   const exitListeners: ((reason: string) => void)[] = [];
-  void observer.closed.then(() => {
+  void admin.closed.then(() => {
     if (stopping || detached) return;
     const reason = `the adopted exec server (pid ${result.pid}) closed its control channel`;
     o.log(reason);
@@ -41,20 +41,20 @@ export async function adoptChildHost(o: {
     url: result.url,
     port: result.port,
     token: o.token,
-    observer,
+    admin,
     adopted: result,
     onDidExit: (l) => void exitListeners.push(l),
     detach: () => {
       if (stopping || detached) return;
       detached = true;
-      observer.dispose();
+      admin.dispose();
       socket.end();
     },
-    advertise: async (p) => (await observer.request<{ file: string }>(ControlMethod.advertise, p)).file,
+    advertise: async (p) => (await admin.request(AdminAdvertise, p)).file,
     stop: async () => {
       if (stopping) return;
       stopping = true;
-      await observer.shutdown().catch(() => undefined);
+      await admin.shutdown().catch(() => undefined);
       socket.end();
       // Not our child: wait (bounded) for its pid to go; its watchdog covers a hang.
       const end = Date.now() + (o.stopTimeoutMs ?? 10_000);

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { observeOverStdio, type StdioObserver } from '../../client/observerClient';
-import { ControlMethod, type AdvertiseParams } from '../../cli/ownerChannel';
-import type { AdoptResult } from '../../transport/controlSocket';
+import { adminOverStdio, type AdminClient } from '../../client/adminClient';
+import { AdminAdvertise, type AdoptResult, type AdvertiseParams } from '../../protocol/admin';
 import type { HostOptions, ServerHost } from './serverHost';
 
 /**
@@ -26,7 +25,7 @@ export interface ChildServerHost extends ServerHost {
   readonly mode: 'child';
   /** The CLI's pid. */
   readonly pid: number;
-  readonly observer: StdioObserver;
+  readonly admin: AdminClient;
   /** Set when this host was adopted after a reload (see adoptChildHost.ts). */
   readonly adopted?: AdoptResult;
   /**
@@ -110,14 +109,14 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
       resolve();
     });
   });
-  const observer = observeOverStdio(child);
+  const admin = adminOverStdio(child);
   const stderrText = () => stderrTail.trim() || '(no output on stderr)';
 
   try {
     const timeoutMs = extras.readyTimeoutMs ?? 15_000;
     let timer: NodeJS.Timeout | undefined;
     const r = await Promise.race([
-      observer.ready,
+      admin.ready,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms`)), timeoutMs);
       }),
@@ -130,7 +129,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
     // The sandbox status line can reach stderr before the ready line reaches stdout.
     for (const l of stderrTail.split('\n')) if (l.startsWith('exec-server: sandbox: ')) o.log(`[server] ${l}`);
     child.once('exit', () => {
-      observer.dispose();
+      admin.dispose();
       if (stopping || detached) return;
       const reason = `the exec server process ${exitInfo}${stderrTail ? `: ${lastLines(stderrTail)}` : ''}`;
       o.log(reason);
@@ -142,7 +141,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
       url: r.url,
       port: r.port,
       token: o.token,
-      observer,
+      admin,
       onDidExit: (l) => {
         if (exitInfo !== null && !stopping) l(`the exec server process ${exitInfo}`);
         else exitListeners.push(l);
@@ -153,18 +152,18 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
         exitListeners.length = 0;
         // Closing stdin is the end of our ownership; the child must not keep this host alive.
         child.stdin?.end();
-        observer.dispose();
+        admin.dispose();
         child.stdout?.destroy();
         child.stderr?.destroy();
         child.unref();
       },
-      advertise: async (p) => (await observer.request<{ file: string }>(ControlMethod.advertise, p)).file,
+      advertise: async (p) => (await admin.request(AdminAdvertise, p)).file,
       stop: async () => {
         if (stopping) return exited;
         stopping = true;
         if (exitInfo !== null) return;
         // Clean shutdown: the CLI terminates every process (SIGTERM, SIGKILL after the grace).
-        observer.shutdown().catch(() => undefined);
+        admin.shutdown().catch(() => undefined);
         child.stdin?.end();
         const bound = extras.stopTimeoutMs ?? grace + 5_000;
         let timer: NodeJS.Timeout | undefined;
@@ -194,7 +193,7 @@ export async function startChildHost(o: HostOptions, extras: ChildHostExtras = {
         });
       });
     }
-    observer.dispose();
+    admin.dispose();
     // Prefer how it ended (exit code) over how we noticed (the pipe closing first).
     const why = exitInfo && exitInfo !== 'killed by SIGKILL' ? exitInfo : (err as Error).message;
     throw new Error(`the exec server (child mode) failed to start: ${why}; stderr: ${stderrText()}`);

@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../../server/config';
-import type { ServerObserver } from '../../server/observer';
+import type { AdminApi } from '../../protocol/admin';
 
 /**
  * A running exec server as the extension sees it, whichever way it is hosted (in this
@@ -11,7 +11,7 @@ export interface ServerHost {
   readonly port: number;
   readonly token: string;
   /** The privileged view: every session's processes, their output, and control. */
-  readonly observer: ServerObserver;
+  readonly admin: AdminApi;
   /** Fires once if the server stops on its own (child crashed, ...). */
   onDidExit(listener: (reason: string) => void): void;
   /** Terminate every managed process and stop listening. */

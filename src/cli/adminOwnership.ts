@@ -1,12 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
-import { removeDiscoveryFileSync, writeDiscoveryFile, type DiscoveryInfo } from '../discovery/discoveryFiles';
-import type { ServerObserver } from '../server/observer';
-import { serveAdminStdio, type AdminReady } from '../transport/adminStdio';
-import { ControlError, type AdoptResult } from '../transport/controlSocket';
+import { removeDiscoveryFileSync, writeDiscoveryFile } from '../discovery/discoveryFiles';
+import { AdminAdvertise, type AdminApi, type AdminReady, type AdoptResult, type AdvertiseParams, type AdvertiseResult } from '../protocol/admin';
+import { Params } from '../protocol/validate';
+import { handle, methodTable } from '../server/methodTable';
+import { serveAdmin } from '../transport/adminChannel';
+import { ControlError } from '../transport/controlSocket';
 
 /**
- * The owner of a child-mode server (`--admin-stdio`): first the extension host that started it
- * (over stdio), later one that adopted it over the control socket after a window reload.
+ * Who owns the admin channel of a child-mode server (`--admin-stdio`): first the extension
+ * host that started it (over stdio), later one that adopted it over the control socket after a
+ * window reload.
  *
  * While an owner is connected, nobody else can adopt (another window on the same folder gets
  * `owned`). When the owner's channel ends (its extension host reloaded, closed, crashed or was
@@ -16,18 +19,12 @@ import { ControlError, type AdoptResult } from '../transport/controlSocket';
  * removes its discovery file and exits). A grace of 0 ends it at once (the behaviour
  * without a control socket).
  *
- * In this mode the server owns its discovery file (`control/advertise`, written with the
+ * In this mode the server owns its discovery file (`admin/advertise`, written with the
  * server's own pid): it must outlive the extension host that asked for it, stay valid while
  * the server lives and go when it ends.
  */
-export const ControlMethod = {
-  advertise: 'control/advertise',
-} as const;
-
-export type AdvertiseParams = Pick<DiscoveryInfo, 'workspaceFolders' | 'appName' | 'protocolVersion' | 'startedAt' | 'hostMode'> & { dir?: string };
-
-export interface OwnerChannelOptions {
-  observer: ServerObserver;
+export interface AdminOwnershipOptions {
+  admin: AdminApi;
   ready: AdminReady;
   token: string | null;
   graceMs: number;
@@ -38,7 +35,7 @@ export interface OwnerChannelOptions {
   log(message: string): void;
 }
 
-export class OwnerChannel {
+export class AdminOwnership {
   private owned = false;
   private orphanedAt = Date.now();
   private graceTimer: NodeJS.Timeout | undefined;
@@ -47,10 +44,10 @@ export class OwnerChannel {
   private startedAt: string | undefined;
   private processCount = { running: 0, all: 0 };
 
-  constructor(private readonly o: OwnerChannelOptions) {
+  constructor(private readonly o: AdminOwnershipOptions) {
     // Counts for the adoption answer, kept current without a snapshot round trip.
     const states = new Map<string, boolean>();
-    o.observer.subscribe({
+    o.admin.subscribe({
       processChanged: (p) => {
         states.set(p.key, p.state === 'running');
         this.recount(states);
@@ -71,12 +68,12 @@ export class OwnerChannel {
     this.owned = true;
     clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    const admin = serveAdminStdio(this.o.observer, input, output, {
+    const channel = serveAdmin(this.o.admin, input, output, {
       ready: this.o.ready,
       onShutdown: () => this.o.onShutdown(),
-      extraMethods: { [ControlMethod.advertise]: (p) => this.advertise(p as unknown as AdvertiseParams) },
+      extraMethods: methodTable(handle(AdminAdvertise, (params) => this.advertise(advertiseParams(params)))),
     });
-    void admin.closed.then(() => this.orphaned());
+    void channel.closed.then(() => this.orphaned());
   }
 
   /** The control socket's adoption decision (after its secret was checked). */
@@ -111,8 +108,7 @@ export class OwnerChannel {
     }, this.o.graceMs);
   }
 
-  private async advertise(p: AdvertiseParams): Promise<{ file: string }> {
-    if (!Array.isArray(p.workspaceFolders) || !p.workspaceFolders.every((f) => typeof f === 'string')) throw new Error('workspaceFolders must be an array of strings');
+  private async advertise(p: AdvertiseParams): Promise<AdvertiseResult> {
     const file = await writeDiscoveryFile(
       {
         url: this.o.ready.url,
@@ -120,12 +116,12 @@ export class OwnerChannel {
         token: this.o.token ?? '',
         pid: process.pid,
         workspaceFolders: p.workspaceFolders,
-        appName: String(p.appName ?? ''),
-        protocolVersion: String(p.protocolVersion ?? ''),
-        startedAt: (this.startedAt ??= String(p.startedAt ?? new Date().toISOString())),
+        appName: p.appName,
+        protocolVersion: p.protocolVersion,
+        startedAt: (this.startedAt ??= p.startedAt),
         hostMode: 'child',
       },
-      typeof p.dir === 'string' && p.dir ? p.dir : undefined,
+      p.dir || undefined,
     );
     if (this.discoveryFile && this.discoveryFile !== file) removeDiscoveryFileSync(this.discoveryFile);
     this.discoveryFile = file;
@@ -137,4 +133,16 @@ export class OwnerChannel {
     for (const r of states.values()) if (r) running++;
     this.processCount = { running, all: states.size };
   }
+}
+
+/** admin/advertise's params, checked field by field (a -32602 names the field). */
+function advertiseParams(params: unknown): AdvertiseParams {
+  const p = Params.of(params, 'AdvertiseParams');
+  return {
+    workspaceFolders: p.stringArray('workspaceFolders'),
+    appName: p.optString('appName') ?? '',
+    protocolVersion: p.optString('protocolVersion') ?? '',
+    startedAt: p.optString('startedAt') ?? new Date().toISOString(),
+    dir: p.optString('dir'),
+  };
 }

@@ -1,13 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import type { SignalName, WriteStatus } from '../protocol/types';
-import type { ObservedChunk, ObserverListener, ProcessSnapshot, ServerObserver, SessionSnapshot } from '../server/observer';
-import { AdminMethod, type AdminReady, type WireChunk } from '../transport/adminStdio';
+import {
+  AdminOutput, AdminOutputDropped, AdminProcessChanged, AdminProcessRemoved, AdminReadyNotification, AdminResize, AdminRetainedOutput,
+  AdminSessionChanged, AdminSessionRemoved, AdminShutdown, AdminSignal, AdminSnapshot, AdminTerminate, AdminTerminateAll, AdminWrite,
+  fromWireChunk, type AdminApi, type AdminListener, type AdminReady, type ObservedChunk, type ProcessSnapshot, type SessionSnapshot,
+  type WireChunk,
+} from '../protocol/admin';
+import { RpcError } from '../protocol/errors';
+import { decodeServerMessage, encodeRequest } from '../protocol/jsonrpc';
+import type { RequestMethod } from '../protocol/requestTypes';
 import { LineSplitter } from '../transport/lineFraming';
 
-/** A ServerObserver reached over `exec-server --admin-stdio`'s stdin/stdout. */
-export interface StdioObserver extends ServerObserver {
-  /** The server's first line: where it listens. Rejects if the channel closes first. */
+/** The admin API (src/protocol/admin.ts) of a server reached over a stream: its stdio, or an adopted control socket. */
+export interface AdminClient extends AdminApi {
+  /** The server's first notification: where it listens. Rejects if the channel closes first. */
   readonly ready: Promise<AdminReady>;
   /** Resolves when the channel is closed (server exited, or dispose()). */
   readonly closed: Promise<void>;
@@ -16,22 +22,22 @@ export interface StdioObserver extends ServerObserver {
   shutdown(): Promise<void>;
   /** Stop reading and fail pending requests (does not touch the server). */
   dispose(): void;
-  /** Any other request of the channel (the owner channel's control/* methods). */
-  request<T>(method: string, params?: unknown): Promise<T>;
+  /** Any admin request by its descriptor (admin/advertise of a child-mode server). Errors reject as RpcError. */
+  request<P, R>(m: RequestMethod<P, R>, params: NoInfer<P>): Promise<R>;
 }
 
 /** Responses can carry a whole retained buffer; the child is trusted, so the limit is generous. */
 const MAX_LINE_BYTES = 1024 * 1024 * 1024;
 
-/** The client side of the admin protocol (see src/transport/adminStdio.ts) over a child's stdio. */
-export function observeOverStdio(child: ChildProcess): StdioObserver {
-  if (!child.stdout || !child.stdin) throw new Error('observeOverStdio needs a child spawned with piped stdin and stdout');
-  const o = observeOverStreams(child.stdout, child.stdin);
+/** The admin channel of `exec-server --admin-stdio` over its stdio. */
+export function adminOverStdio(child: ChildProcess): AdminClient {
+  if (!child.stdout || !child.stdin) throw new Error('adminOverStdio needs a child spawned with piped stdin and stdout');
+  const admin = adminOverStreams(child.stdout, child.stdin);
   child.once('exit', () => {
     // stdout may still hold the last lines: close when it ends, or shortly after exit.
-    setTimeout(() => o.dispose(), 1_000).unref();
+    setTimeout(() => admin.dispose(), 1_000).unref();
   });
-  return o;
+  return admin;
 }
 
 interface KeyState {
@@ -41,8 +47,8 @@ interface KeyState {
   queue: ObservedChunk[];
 }
 
-export function observeOverStreams(fromServer: Readable, toServer: Writable): StdioObserver {
-  const listeners = new Set<ObserverListener>();
+export function adminOverStreams(fromServer: Readable, toServer: Writable): AdminClient {
+  const listeners = new Set<AdminListener>();
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const keys = new Map<string, KeyState>();
   let nextId = 1;
@@ -57,7 +63,7 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
   let resolveClosed!: () => void;
   const closedP = new Promise<void>((r) => (resolveClosed = r));
 
-  const each = (f: (l: ObserverListener) => void) => {
+  const each = (f: (l: AdminListener) => void) => {
     for (const l of [...listeners]) {
       try {
         f(l);
@@ -76,7 +82,6 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
     st.lastSeq = c.seq;
     each((l) => l.output?.(key, c));
   };
-  const decodeChunk = (c: WireChunk): ObservedChunk => ({ seq: c.seq, stream: c.stream, data: Buffer.from(c.data, 'base64') });
 
   /** The server dropped output of `key` under congestion: fetch the retained output and fill the gap. */
   const repair = (key: string) => {
@@ -86,7 +91,7 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
       return;
     }
     st.repairing = true;
-    observer
+    admin
       .retainedOutput(key)
       .then((r) => {
         for (const c of [...r.chunks].sort((a, b) => a.seq - b.seq)) deliver(key, st, c);
@@ -104,56 +109,48 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
       });
   };
 
-  const onNotification = (method: string, p: Record<string, unknown>) => {
+  const onNotification = (method: string, params: unknown) => {
+    const p = (params ?? {}) as Record<string, unknown>;
     switch (method) {
-      case AdminMethod.ready:
+      case AdminReadyNotification.method:
         resolveReady(p as unknown as AdminReady);
         break;
-      case AdminMethod.sessionChanged:
+      case AdminSessionChanged.method:
         each((l) => l.sessionChanged?.(p as unknown as SessionSnapshot));
         break;
-      case AdminMethod.sessionRemoved:
+      case AdminSessionRemoved.method:
         each((l) => l.sessionRemoved?.(String(p.id)));
         break;
-      case AdminMethod.processChanged:
+      case AdminProcessChanged.method:
         each((l) => l.processChanged?.(p as unknown as ProcessSnapshot));
         break;
-      case AdminMethod.processRemoved:
+      case AdminProcessRemoved.method:
         keys.delete(String(p.key));
         each((l) => l.processRemoved?.(String(p.key)));
         break;
-      case AdminMethod.output: {
+      case AdminOutput.method: {
         const key = String(p.key);
         const st = stateOf(key);
-        const c = decodeChunk(p as unknown as WireChunk);
+        const c = fromWireChunk(p as unknown as WireChunk);
         if (st.repairing) st.queue.push(c);
         else deliver(key, st, c);
         break;
       }
-      case AdminMethod.outputDropped:
+      case AdminOutputDropped.method:
         repair(String(p.key));
         break;
     }
   };
 
   const onLine = (line: string) => {
-    let msg: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: { code?: number; message?: string } };
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      return; // not ours (a stray write to stdout): ignore
-    }
-    if (typeof msg !== 'object' || msg === null) return;
-    if (typeof msg.method === 'string') {
-      onNotification(msg.method, (msg.params ?? {}) as Record<string, unknown>);
-      return;
-    }
-    if (typeof msg.id !== 'number') return;
-    const w = pending.get(msg.id);
+    const m = decodeServerMessage(line);
+    if (m.kind === 'notification') return onNotification(m.method, m.params);
+    if (m.kind === 'invalid' || typeof m.id !== 'number') return; // not ours (a stray write to stdout): ignore
+    const w = pending.get(m.id);
     if (!w) return;
-    pending.delete(msg.id);
-    if (msg.error) w.reject(Object.assign(new Error(msg.error.message ?? 'admin request failed'), { code: msg.error.code }));
-    else w.resolve(msg.result);
+    pending.delete(m.id);
+    if (m.kind === 'error') w.reject(new RpcError(m.error.code, m.error.message, m.error.data));
+    else w.resolve(m.result);
   };
 
   const close = () => {
@@ -173,42 +170,42 @@ export function observeOverStreams(fromServer: Readable, toServer: Writable): St
   fromServer.on('error', close);
   toServer.on('error', () => undefined); // EPIPE once the server is gone: requests fail via close()
 
-  const request = <T>(method: string, params?: unknown): Promise<T> => {
+  const request = <P, R>(m: RequestMethod<P, R>, params: NoInfer<P>): Promise<R> => {
     if (closed) return Promise.reject(new Error('the exec server admin channel is closed'));
     const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      toServer.write(JSON.stringify({ jsonrpc: '2.0', id, method, params: params ?? {} }) + '\n');
+      toServer.write(encodeRequest(id, m.method, params) + '\n');
     });
   };
 
-  const observer: StdioObserver = {
+  const admin: AdminClient = {
     ready,
     closed: closedP,
     get isClosed() {
       return closed;
     },
-    snapshot: () => request(AdminMethod.snapshot),
+    snapshot: () => request(AdminSnapshot, {}),
     retainedOutput: async (key) => {
-      const r = await request<{ chunks: WireChunk[]; truncated: boolean }>(AdminMethod.retainedOutput, { key });
-      return { chunks: r.chunks.map(decodeChunk), truncated: r.truncated };
+      const r = await request(AdminRetainedOutput, { key });
+      return { chunks: r.chunks.map(fromWireChunk), truncated: r.truncated };
     },
-    signal: (key, signal: SignalName) => request<boolean>(AdminMethod.signal, { key, signal }),
-    terminate: (key) => request<boolean>(AdminMethod.terminate, { key }),
-    terminateAll: () => request<number>(AdminMethod.terminateAll),
-    write: (key, data) => request<WriteStatus>(AdminMethod.write, { key, data: data.toString('base64') }),
+    signal: (key, signal) => request(AdminSignal, { key, signal }),
+    terminate: (key) => request(AdminTerminate, { key }),
+    terminateAll: () => request(AdminTerminateAll, {}),
+    write: (key, data) => request(AdminWrite, { key, data: data.toString('base64') }),
     resize: async (key, cols, rows) => {
-      await request(AdminMethod.resize, { key, cols, rows });
+      await request(AdminResize, { key, cols, rows });
     },
     subscribe: (l) => {
       listeners.add(l);
       return { dispose: () => listeners.delete(l) };
     },
     shutdown: async () => {
-      await request(AdminMethod.shutdown);
+      await request(AdminShutdown, {});
     },
     dispose: close,
     request,
   };
-  return observer;
+  return admin;
 }

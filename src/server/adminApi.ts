@@ -1,75 +1,14 @@
+import type { AdminApi, ProcessSnapshot, SessionSnapshot } from '../protocol/admin';
+import { invalidRequest } from '../protocol/errors';
 import { commandArgv, isSandboxed } from './sandbox';
-import type { SignalName, WriteStatus, OutputStream } from '../protocol/types';
 import type { ExecServer } from './execServer';
 import type { ManagedProcess } from './managedProcess';
 import type { Session } from './session';
 
-/**
- * The privileged view of a server: every session's processes, their events and output, and
- * control over any of them. Only in-process code (the extension in inProcess mode) or the
- * CLI's admin stdio channel (child mode) gets one — never a WebSocket client.
- * Plain data only, so the same interface can be served over a pipe.
- */
-export interface SessionSnapshot {
-  id: string;
-  clientName: string;
-  connected: boolean;
-  resumable: boolean;
-  /** When it connected, or when it was detached (ms since epoch). */
-  sinceMs: number;
-}
+/** A process's name on the admin channel (ProcessSnapshot.key). */
+const processKey = (sessionId: string, processId: string) => `${sessionId}/${processId}`;
 
-export interface ProcessSnapshot {
-  key: string;
-  sessionId: string;
-  processId: string;
-  clientName: string;
-  pid: number;
-  argv: string[];
-  /** Runs under codex's sandbox (process/start carried a `sandbox`). */
-  sandboxed?: boolean;
-  cwd: string;
-  tty: boolean;
-  pipeStdin: boolean;
-  state: 'running' | 'exited' | 'closed';
-  exitCode: number | null;
-  signal: string | null;
-  /** What was last requested (terminate/kill/...), to tell "killed" from "failed". */
-  stopRequest: SignalName | null;
-  startedAtMs: number;
-  exitedAtMs: number | null;
-  outputBytes: number;
-  metadata: Record<string, unknown> | null;
-}
-
-export interface ObservedChunk {
-  seq: number;
-  stream: OutputStream;
-  data: Buffer;
-}
-
-export interface ObserverListener {
-  sessionChanged?(s: SessionSnapshot): void;
-  sessionRemoved?(id: string): void;
-  processChanged?(p: ProcessSnapshot): void;
-  processRemoved?(key: string): void;
-  output?(key: string, chunk: ObservedChunk): void;
-}
-
-export interface ServerObserver {
-  snapshot(): Promise<{ sessions: SessionSnapshot[]; processes: ProcessSnapshot[] }>;
-  retainedOutput(key: string): Promise<{ chunks: ObservedChunk[]; truncated: boolean }>;
-  signal(key: string, signal: SignalName): Promise<boolean>;
-  terminate(key: string): Promise<boolean>;
-  terminateAll(): Promise<number>;
-  write(key: string, data: Buffer): Promise<WriteStatus>;
-  resize(key: string, cols: number, rows: number): Promise<void>;
-  subscribe(listener: ObserverListener): { dispose(): void };
-}
-
-export const processKey = (sessionId: string, processId: string) => `${sessionId}/${processId}`;
-
-export function snapshotSession(s: Session): SessionSnapshot {
+function snapshotSession(s: Session): SessionSnapshot {
   return {
     id: s.id,
     clientName: s.clientName,
@@ -79,7 +18,7 @@ export function snapshotSession(s: Session): SessionSnapshot {
   };
 }
 
-export function snapshotProcess(p: ManagedProcess, clientName: string): ProcessSnapshot {
+function snapshotProcess(p: ManagedProcess, clientName: string): ProcessSnapshot {
   return {
     key: processKey(p.sessionId, p.processId),
     sessionId: p.sessionId,
@@ -102,14 +41,17 @@ export function snapshotProcess(p: ManagedProcess, clientName: string): ProcessS
   };
 }
 
-/** The observer of a server running in this process. */
-export function observeInProcess(server: ExecServer): ServerObserver {
+/**
+ * The admin API (src/protocol/admin.ts) of a server running in this process: what the
+ * extension's inProcess mode uses directly, and what the CLI serves on its admin channel.
+ */
+export function adminInProcess(server: ExecServer): AdminApi {
   const clientNames = new Map<string, string>();
   const nameOf = (sessionId: string) => clientNames.get(sessionId) ?? server.findSession(sessionId)?.clientName ?? '';
   const find = (key: string) => {
     const slash = key.indexOf('/');
     const p = slash < 0 ? undefined : server.findProcess(key.slice(0, slash), key.slice(slash + 1));
-    if (!p) throw new Error(`unknown process ${key}`);
+    if (!p) throw invalidRequest(`unknown process ${key}`);
     return p;
   };
   server.events.on('sessionChanged', (s) => clientNames.set(s.id, s.clientName));
