@@ -94,7 +94,8 @@ export class ProcessRegistry {
 
   /** The session a process belongs to, ended or not, as long as its record exists. */
   sessionOf(key: ProcessKey): Session | undefined {
-    return this.records.has(key) ? this.entries.get(this.records.get(key)!.sessionId)?.session : undefined;
+    const p = this.records.get(key);
+    return p ? this.entries.get(p.sessionId)?.session : undefined;
   }
 
   // --- processes ---

@@ -17,13 +17,27 @@ import type { GroupWatchdogOptions } from '../../src/server/groupWatchdog';
 import { ManagedProcess } from '../../src/server/managedProcess';
 import { groupAlive } from '../../src/server/processGroup';
 import { keyOf, parseProcessKey, processKey } from '../../src/server/processKey';
-import { ProcessRegistry } from '../../src/server/processRegistry';
+import { ProcessRegistry, type Reservation } from '../../src/server/processRegistry';
 import { ServerEvents, type ServerEventMap } from '../../src/server/serverEvents';
 import type { Session } from '../../src/server/session';
 import { isAlive, ProcessGuard, waitGone, waitGroupGone, waitUntil } from '../helpers/procs';
 
 const guard = new ProcessGuard();
 const EVENT_TIMEOUT_MS = 15_000;
+
+/** Spawn `sh -c script` for a reservation (its events go where the registry says). */
+async function spawnFor(r: Reservation, session: Session, processId: string, script: string, config = resolveConfig({ terminateGraceMs: 300 })): Promise<ManagedProcess> {
+  const argv = ['/bin/sh', '-c', script];
+  const p = await ManagedProcess.start({
+    sessionId: session.id,
+    processId,
+    spec: { file: argv[0], argv, arg0: null, cwd: os.tmpdir(), env: { PATH: process.env.PATH! }, tty: false, pipeStdin: false, cols: 80, rows: 24 },
+    config,
+    events: r.events,
+  });
+  guard.trackGroup(p.pid);
+  return p;
+}
 
 /** A registry of its own, shut down when the file ends (whatever the test left running). */
 function setup(config: Partial<ServerConfig> = {}, watchdog: boolean | GroupWatchdogOptions = false) {
@@ -36,15 +50,7 @@ function setup(config: Partial<ServerConfig> = {}, watchdog: boolean | GroupWatc
   const start = async (session: Session, processId: string, script: string): Promise<ManagedProcess> => {
     const r = registry.reserve(session, processId);
     try {
-      const argv = ['/bin/sh', '-c', script];
-      const p = await ManagedProcess.start({
-        sessionId: session.id,
-        processId,
-        spec: { file: argv[0], argv, arg0: null, cwd: os.tmpdir(), env: { PATH: process.env.PATH! }, tty: false, pipeStdin: false, cols: 80, rows: 24 },
-        config: cfg,
-        events: r.events,
-      });
-      guard.trackGroup(p.pid);
+      const p = await spawnFor(r, session, processId, script, cfg);
       r.add(p);
       return p;
     } finally {
@@ -68,7 +74,7 @@ function setup(config: Partial<ServerConfig> = {}, watchdog: boolean | GroupWatc
     });
   const closed = (processId: string) => next('processClosed', (p) => p.processId === processId);
   const removed = (processId: string) => next('processRemoved', (p) => p.processId === processId);
-  return { cfg, events, registry, start, next, closed, removed };
+  return { events, registry, start, next, closed, removed };
 }
 
 /** A client connection that records what it is sent. */
@@ -106,15 +112,7 @@ test('a reservation holds the id while the spawn is under way: a second start is
   registry.reserve(other, 'a').release();
 
   // The spawn goes through the reservation.
-  const argv = ['/bin/sh', '-c', 'exec sleep 1000'];
-  const p = await ManagedProcess.start({
-    sessionId: s.id,
-    processId: 'a',
-    spec: { file: argv[0], argv, arg0: null, cwd: os.tmpdir(), env: { PATH: process.env.PATH! }, tty: false, pipeStdin: false, cols: 80, rows: 24 },
-    config: resolveConfig(),
-    events: r.events,
-  });
-  guard.trackGroup(p.pid);
+  const p = await spawnFor(r, s, 'a', 'exec sleep 1000');
   r.add(p);
   r.release(); // what `finally` does: the record keeps the id
   assert.equal(registry.isStarting(key), false);
@@ -274,15 +272,7 @@ test('an ended session is kept while it has process records (or a start under wa
   assert.deepEqual(registry.listEndedSessions(), [leaving], 'the start under way keeps it');
   const lateClosed = closed('late');
   const lateRemoved = removed('late');
-  const argv = ['/bin/sh', '-c', 'exec sleep 1000'];
-  const late = await ManagedProcess.start({
-    sessionId: leaving.id,
-    processId: 'late',
-    spec: { file: argv[0], argv, arg0: null, cwd: os.tmpdir(), env: { PATH: process.env.PATH! }, tty: false, pipeStdin: false, cols: 80, rows: 24 },
-    config: resolveConfig({ terminateGraceMs: 300 }),
-    events: r.events,
-  });
-  guard.trackGroup(late.pid);
+  const late = await spawnFor(r, leaving, 'late', 'exec sleep 1000');
   r.add(late);
   r.release();
   assert.equal(late.stopRequest, 'terminate');
