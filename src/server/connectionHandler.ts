@@ -7,7 +7,7 @@ import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
 import type { ServerConfig } from './config';
 import { createFilesystemMethods } from './filesystem';
 import { Overtakable, type MethodTable } from './methodTable';
-import { createProcessMethods } from './processMethods';
+import { createProcessMethods, type ProcessHost } from './processMethods';
 import { sandboxFor } from './sandbox';
 import type { Session } from './session';
 
@@ -18,6 +18,8 @@ import type { Session } from './session';
 export interface SessionHost {
   readonly config: ServerConfig;
   readonly isShuttingDown: boolean;
+  /** The process registry, as far as process/* use it. */
+  readonly registry: ProcessHost;
   findSession(id: string): Session | undefined;
   createSession(clientName: string, resumable: boolean): Session;
 }
@@ -141,7 +143,7 @@ export class ConnectionHandler {
     session.attach(this.channel);
     this.session = session;
     this.methods = {
-      ...createProcessMethods(session, this.server.config),
+      ...createProcessMethods(session, this.server.registry, this.server.config),
       ...this.fs.methods,
       ...createEnvironmentMethods(() => this.environmentInfo()),
     };

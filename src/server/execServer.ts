@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { ClientChannel } from './clientChannel';
 import { resolveConfig, type ServerConfig } from './config';
 import { ConnectionHandler } from './connectionHandler';
+import type { ClosedOutputBudget } from './closedOutputBudget';
+import type { GroupWatchdog, GroupWatchdogOptions } from './groupWatchdog';
 import type { ManagedProcess } from './managedProcess';
-import { ServerEvents } from './serverEvents';
-import { Session } from './session';
+import { processKey, type ProcessKey } from './processKey';
+import { ProcessRegistry } from './processRegistry';
 import { releaseSandbox } from './sandbox';
-import { groupAlive } from './processGroup';
-import { GroupWatchdog, type GroupWatchdogOptions } from './groupWatchdog';
-import { ClosedOutputBudget } from './closedOutputBudget';
+import { ServerEvents } from './serverEvents';
+import type { Session } from './session';
 
 export interface ExecServerOptions {
   /**
@@ -19,45 +19,21 @@ export interface ExecServerOptions {
 }
 
 /**
- * The exec server without any transport: sessions, their processes, and the privileged
- * observer API (list everything, watch events, terminate anything) that only in-process
- * code (the extension) or the CLI's stdio admin channel can reach.
+ * The exec server without any transport: its config, the process registry (sessions and
+ * their processes, processRegistry.ts), connections (connect) and shutdown. The lookups and
+ * `events` serve the privileged observer API (observer.ts), which only in-process code (the
+ * extension) or the CLI's admin channel can reach.
  */
 export class ExecServer {
   readonly config: ServerConfig;
+  /** What happens in the server, for external observers (best effort, see serverEvents.ts). */
   readonly events = new ServerEvents();
-  private readonly sessions = new Map<string, Session>();
-  /** Sessions that ended but still have processes winding down (for shutdown and listing). */
-  private readonly endedSessions = new Set<Session>();
+  readonly registry: ProcessRegistry;
   private shuttingDown = false;
-  /** Kills our process groups if this process dies without shutting down; null when disabled. */
-  readonly watchdog: GroupWatchdog | null;
-  /** Server-wide bound on the output closed processes keep readable. */
-  readonly closedOutput: ClosedOutputBudget;
 
   constructor(config: Partial<ServerConfig> = {}, options: ExecServerOptions = {}) {
     this.config = resolveConfig(config);
-    this.watchdog = this.startWatchdog(options.watchdog ?? true);
-    this.closedOutput = new ClosedOutputBudget(this.config.closedOutputBudgetBytes);
-    this.events.on('processClosed', (p) => this.closedOutput.closed(p));
-    this.events.on('processRemoved', (p) => this.closedOutput.removed(p));
-    // An ended session is kept only while it still has process records to show.
-    this.events.on('processRemoved', () => {
-      for (const s of this.endedSessions) if (s.processes.size === 0) this.endedSessions.delete(s);
-    });
-  }
-
-  /** Orphan-proofing: every new process group is registered with the watchdog (groupWatchdog.ts). */
-  private startWatchdog(o: boolean | GroupWatchdogOptions): GroupWatchdog | null {
-    if (o === false) return null;
-    const w = new GroupWatchdog({ graceMs: this.config.terminateGraceMs, ...(o === true ? {} : o) });
-    this.events.on('processStarted', (p) => w.add(p.pid));
-    const forgetIfGone = (p: ManagedProcess) => {
-      if (!groupAlive(p.pid)) w.remove(p.pid);
-    };
-    this.events.on('processClosed', forgetIfGone);
-    this.events.on('processRemoved', forgetIfGone);
-    return w;
+    this.registry = new ProcessRegistry(this.config, this.events, options.watchdog ?? true);
   }
 
   /** A new connection from any transport. */
@@ -69,51 +45,50 @@ export class ExecServer {
     return this.shuttingDown;
   }
 
+  /** Kills our process groups if this process dies without shutting down; null when disabled. */
+  get watchdog(): GroupWatchdog | null {
+    return this.registry.watchdog;
+  }
+
+  /** Server-wide bound on the output closed processes keep readable. */
+  get closedOutput(): ClosedOutputBudget {
+    return this.registry.closedOutput;
+  }
+
   createSession(clientName: string, resumable: boolean): Session {
-    const s = new Session(randomUUID(), clientName, resumable, this.config, this.events, (ended) => {
-      this.sessions.delete(ended.id);
-      if (ended.processes.size > 0) this.endedSessions.add(ended);
-    });
-    this.sessions.set(s.id, s);
-    return s;
+    return this.registry.openSession(clientName, resumable);
   }
 
   findSession(id: string): Session | undefined {
-    return this.sessions.get(id);
+    return this.registry.findSession(id);
   }
 
   listSessions(): Session[] {
-    return [...this.sessions.values()];
+    return this.registry.listSessions();
   }
 
-  /** Every process the server knows, live sessions and ended ones still winding down. */
+  /** Every process the server knows, live sessions' and ended ones' still winding down. */
   listProcesses(): ManagedProcess[] {
-    const out: ManagedProcess[] = [];
-    for (const s of [...this.sessions.values(), ...this.endedSessions]) out.push(...s.processes.values());
-    return out;
+    return this.registry.list();
   }
 
   findProcess(sessionId: string, processId: string): ManagedProcess | undefined {
-    const s = this.sessions.get(sessionId) ?? [...this.endedSessions].find((e) => e.id === sessionId);
-    return s?.processes.get(processId);
+    return this.registry.find(processKey(sessionId, processId));
+  }
+
+  /** The typed lookup: `parseProcessKey(text)?.key` for a key that came over the admin wire. */
+  findByKey(key: ProcessKey): ManagedProcess | undefined {
+    return this.registry.find(key);
   }
 
   /**
    * Stop everything: end every session (SIGTERM to each process group, SIGKILL after the
-   * grace) and resolve once no group is left alive or the deadline passes.
+   * grace), wait until no group is left alive or the deadline passes, remove the sandbox
+   * helper directory.
    */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    for (const s of [...this.sessions.values()]) s.end();
-    const all = this.listProcesses();
-    for (const p of all) p.terminate();
-    const deadline = Date.now() + this.config.terminateGraceMs + 2_000;
-    while (Date.now() < deadline && all.some((p) => groupAlive(p.pid))) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    this.endedSessions.clear();
-    // Last sweep: the watchdog kills whatever group outlived the grace, then exits.
-    this.watchdog?.dispose();
-    releaseSandbox(this.config); // the private helper directory
+    await this.registry.shutdown();
+    releaseSandbox(this.config);
   }
 }

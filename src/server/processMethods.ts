@@ -8,6 +8,8 @@ import { buildChildEnv, parseEnvPolicy } from './envPolicy';
 import { ManagedProcess } from './managedProcess';
 import { handle, methodTable, Overtakable, type MethodTable } from './methodTable';
 import type { ReadSlice } from './outputBuffer';
+import { processKey } from './processKey';
+import type { ProcessRegistry } from './processRegistry';
 import { checkCwd, checkExecFormat, resolveProgram } from './programPath';
 import { commandArgv, markSandboxed, sandboxDeniedFor, sandboxFor } from './sandbox';
 import type { Session } from './session';
@@ -16,9 +18,13 @@ import { explainSpawnFailure, withSpawnErrorKind } from './spawnFailure';
 const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 
+/** What process/* needs of the process registry (processRegistry.ts). */
+export type ProcessHost = Pick<ProcessRegistry, 'reserve' | 'find' | 'isStarting' | 'processesOf'>;
+
 /** process/* for one session. Validation first, then the registry; errors name the field. */
-export function createProcessMethods(session: Session, config: ServerConfig): MethodTable {
-  const find = (processId: string) => session.processes.get(processId);
+export function createProcessMethods(session: Session, registry: ProcessHost, config: ServerConfig): MethodTable {
+  const keyOf = (processId: string) => processKey(session.id, processId);
+  const find = (processId: string) => registry.find(keyOf(processId));
   const mustFind = (processId: string) => {
     const p = find(processId);
     if (!p) throw invalidRequest(`unknown process id ${clip(processId)}`);
@@ -41,20 +47,18 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const metadata = q.optObject('metadata');
       if (argv.length === 0) throw invalidParams('argv must not be empty');
       const cwd = pathFromWire('cwd', cwdWire);
-      if (session.processes.has(processId) || session.starting.has(processId)) {
-        throw invalidRequest(`process ${clip(processId)} already exists`);
-      }
-      const childEnv = buildChildEnv(envPolicy, env, process.env);
-      let file: string;
+      // Claimed from here on: a second start with this id is refused, a write answers `starting`.
+      const reservation = registry.reserve(session, processId);
       try {
-        checkCwd(cwd);
-        file = resolveProgram(argv[0], childEnv, cwd);
-        checkExecFormat(file, argv[0]);
-      } catch (err) {
-        throw withSpawnErrorKind(err);
-      }
-      session.starting.add(processId);
-      try {
+        const childEnv = buildChildEnv(envPolicy, env, process.env);
+        let file: string;
+        try {
+          checkCwd(cwd);
+          file = resolveProgram(argv[0], childEnv, cwd);
+          checkExecFormat(file, argv[0]);
+        } catch (err) {
+          throw withSpawnErrorKind(err);
+        }
         // A `sandbox` runs the command under codex's sandbox helper, or is refused (sandbox/).
         const sandboxed = await sandboxFor(config).prepare({
           sandbox: q.raw('sandbox'), enforceManagedNetwork: q.raw('enforceManagedNetwork'), managedNetwork: q.raw('managedNetwork'),
@@ -67,16 +71,15 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
           spec: { file: launch.file, argv: launch.argv, arg0: launch.arg0, cwd, env: childEnv, tty, pipeStdin, cols, rows },
           metadata,
           config,
-          events: session,
+          events: reservation.events,
         }).catch((err: unknown) => {
           throw withSpawnErrorKind(explainSpawnFailure(err, { program: argv[0], file, cwd, tty }));
         });
         if (sandboxed) markSandboxed(p, argv);
-        if (session.ended) p.terminate(); // the client left while we were spawning
-        session.add(p);
+        reservation.add(p); // terminated at once if the client left while we were spawning
         return { processId, sandboxType: sandboxed?.sandboxType ?? 'none', pid: p.pid };
       } finally {
-        session.starting.delete(processId);
+        reservation.release();
       }
     }),
 
@@ -101,7 +104,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
       const chunk = q.base64('chunk');
       const writeId = q.optString('writeId');
       const p = find(processId);
-      const status = p ? p.write(chunk, writeId) : session.starting.has(processId) ? 'starting' : 'unknownProcess';
+      const status = p ? p.write(chunk, writeId) : registry.isStarting(keyOf(processId)) ? 'starting' : 'unknownProcess';
       // Seed clients (no writeId) get errors for what upstream reports as a status.
       if (writeId === undefined && status === 'unknownProcess') throw invalidRequest(`unknown process id ${clip(processId)}`);
       if (writeId === undefined && status === 'stdinClosed') {
@@ -144,7 +147,7 @@ export function createProcessMethods(session: Session, config: ServerConfig): Me
     }),
 
     handle(ProcessList, () => ({
-      processes: [...session.processes.values()].map((p) => ({
+      processes: registry.processesOf(session).map((p) => ({
         processId: p.processId,
         pid: p.pid,
         argv: commandArgv(p),

@@ -5,6 +5,9 @@ import type { Session } from './session';
 /**
  * Everything that happens in the server, for privileged in-process observers (the VS Code
  * extension, the CLI's admin channel). Listeners must be cheap: output events are hot.
+ * Best effort: a listener that throws is skipped. The server's own invariants (watchdog,
+ * closed-output budget, retention) are kept by the process registry before it emits, never
+ * by listening here. Emitted by processRegistry.ts; session.ts does not know this bus.
  */
 export interface ServerEventMap {
   sessionChanged: [session: Session];

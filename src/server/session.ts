@@ -1,23 +1,31 @@
 import { Method } from '../protocol/methods';
 import type { ClientChannel } from './clientChannel';
-import type { ServerConfig } from './config';
 import type { ManagedProcess, ProcessEvents } from './managedProcess';
 import type { RetainedChunk } from './outputBuffer';
 import { sandboxDeniedFor } from './sandbox';
-import type { ServerEvents } from './serverEvents';
 
 /**
- * A client's processes, outliving its connection when the client can resume (upstream
- * clients send `resumeSessionId`). Seed clients' sessions end with their connection.
+ * What a session tells whoever keeps it (the process registry), instead of importing it:
+ * the registry owns the session's processes and the observers' event bus.
+ */
+export interface SessionHooks {
+  /** Attached to a connection or detached from one (for observers). */
+  changed(s: Session): void;
+  /** Ended (seed client gone, TTL expired, shutdown): its processes must be terminated. */
+  ended(s: Session): void;
+}
+
+/**
+ * A client's view of the process registry: the connection it is attached to, if any, and
+ * the notifications that go to it. Its processes live in the registry (processRegistry.ts)
+ * and outlive the connection when the client can resume (upstream clients send
+ * `resumeSessionId`), for `ttlMs`. Seed clients' sessions end with their connection.
  */
 export class Session implements ProcessEvents {
   readonly createdAt = Date.now();
-  readonly processes = new Map<string, ManagedProcess>();
-  /** processIds whose spawn is under way: reserved, and writes answer `starting`. */
-  readonly starting = new Set<string>();
-  channel: ClientChannel | null = null;
-  detachedAt: number | null = null;
-  ended = false;
+  private attachedTo: ClientChannel | null = null;
+  private detachedSince: number | null = null;
+  private isEnded = false;
   private ttlTimer: NodeJS.Timeout | undefined;
   private readonly pausedByChannel = new Set<ManagedProcess>();
 
@@ -25,88 +33,76 @@ export class Session implements ProcessEvents {
     readonly id: string,
     readonly clientName: string,
     readonly resumable: boolean,
-    private readonly config: ServerConfig,
-    private readonly events: ServerEvents,
-    private readonly onEnd: (s: Session) => void,
+    private readonly ttlMs: number,
+    private readonly hooks: SessionHooks,
   ) {}
+
+  /** The connection it is attached to; null while detached (or ended). */
+  get channel(): ClientChannel | null {
+    return this.attachedTo;
+  }
+
+  /** When it was detached (ms since epoch), null while attached. */
+  get detachedAt(): number | null {
+    return this.detachedSince;
+  }
+
+  get ended(): boolean {
+    return this.isEnded;
+  }
 
   attach(channel: ClientChannel): void {
     clearTimeout(this.ttlTimer);
-    this.channel = channel;
-    this.detachedAt = null;
-    this.events.emit('sessionChanged', this);
+    this.attachedTo = channel;
+    this.detachedSince = null;
+    this.hooks.changed(this);
   }
 
   /** The connection went away: end the session (seed) or keep it for a resume (upstream). */
   detach(): void {
-    if (!this.channel) return;
+    if (!this.attachedTo) return;
     this.resumePaused();
-    this.channel = null;
+    this.attachedTo = null;
     if (!this.resumable) {
       this.end();
       return;
     }
-    this.detachedAt = Date.now();
-    this.ttlTimer = setTimeout(() => this.end(), this.config.sessionTtlMs);
+    this.detachedSince = Date.now();
+    this.ttlTimer = setTimeout(() => this.end(), this.ttlMs);
     this.ttlTimer.unref();
-    this.events.emit('sessionChanged', this);
+    this.hooks.changed(this);
   }
 
-  /** Terminate every process and forget the session. */
+  /** End the session: the registry terminates its processes and forgets it. */
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.isEnded) return;
+    this.isEnded = true;
     clearTimeout(this.ttlTimer);
-    for (const p of this.processes.values()) p.terminate();
-    this.onEnd(this);
-    this.events.emit('sessionRemoved', this);
+    this.hooks.ended(this);
   }
 
-  get runningCount(): number {
-    let n = 0;
-    for (const p of this.processes.values()) if (p.state === 'running') n++;
-    return n;
-  }
-
-  add(p: ManagedProcess): void {
-    this.processes.set(p.processId, p);
-    this.events.emit('processStarted', p);
-  }
-
-  // --- ProcessEvents: fan out to the attached client and to observers ---
+  // --- ProcessEvents: notifications to the attached client (the registry calls these) ---
 
   output(p: ManagedProcess, chunk: RetainedChunk): void {
-    const ch = this.channel;
-    if (ch) {
-      ch.notify(Method.processOutput, { processId: p.processId, seq: chunk.seq, stream: chunk.stream, chunk: chunk.data });
-      if (ch.congested) this.pauseUntilDrained(ch, p);
-    }
-    this.events.emit('processOutput', p, chunk);
+    const ch = this.attachedTo;
+    if (!ch) return;
+    ch.notify(Method.processOutput, { processId: p.processId, seq: chunk.seq, stream: chunk.stream, chunk: chunk.data });
+    if (ch.congested) this.pauseUntilDrained(ch, p);
   }
 
   exited(p: ManagedProcess, seq: number): void {
-    this.channel?.notify(Method.processExited, {
+    this.attachedTo?.notify(Method.processExited, {
       processId: p.processId,
       seq,
       exitCode: p.exitCode,
       signal: p.exitSignal,
       sandboxDenied: sandboxDeniedFor(p),
     });
-    this.events.emit('processExited', p);
   }
 
   closed(p: ManagedProcess, seq: number): void {
     this.pausedByChannel.delete(p);
-    this.channel?.notify(Method.processClosed, { processId: p.processId, seq });
-    this.events.emit('processClosed', p);
-    // Keep the record readable for a while (and its id reserved), then let it go.
-    const t = setTimeout(() => {
-      if (this.processes.get(p.processId) === p) {
-        this.processes.delete(p.processId);
-        this.events.emit('processRemoved', p);
-      }
-    }, this.config.exitedRetentionMs);
-    t.unref();
+    this.attachedTo?.notify(Method.processClosed, { processId: p.processId, seq });
   }
 
   /** Backpressure: a congested client pauses the processes feeding it until it drains. */
@@ -117,7 +113,7 @@ export class Session implements ProcessEvents {
     p.pause(this);
     if (first) {
       ch.onceDrained(() => {
-        if (this.channel === ch) this.resumePaused();
+        if (this.attachedTo === ch) this.resumePaused();
       });
     }
   }
