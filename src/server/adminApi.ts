@@ -1,12 +1,11 @@
 import type { AdminApi, ProcessSnapshot, SessionSnapshot } from '../protocol/admin';
 import { invalidRequest } from '../protocol/errors';
+import { clip } from '../protocol/validate';
 import { commandArgv, isSandboxed } from './sandbox';
 import type { ExecServer } from './execServer';
 import type { ManagedProcess } from './managedProcess';
+import { keyOf, parseProcessKey } from './processKey';
 import type { Session } from './session';
-
-/** A process's name on the admin channel (ProcessSnapshot.key). */
-const processKey = (sessionId: string, processId: string) => `${sessionId}/${processId}`;
 
 function snapshotSession(s: Session): SessionSnapshot {
   return {
@@ -20,7 +19,7 @@ function snapshotSession(s: Session): SessionSnapshot {
 
 function snapshotProcess(p: ManagedProcess, clientName: string): ProcessSnapshot {
   return {
-    key: processKey(p.sessionId, p.processId),
+    key: keyOf(p),
     sessionId: p.sessionId,
     processId: p.processId,
     clientName,
@@ -46,19 +45,18 @@ function snapshotProcess(p: ManagedProcess, clientName: string): ProcessSnapshot
  * extension's inProcess mode uses directly, and what the CLI serves on its admin channel.
  */
 export function adminInProcess(server: ExecServer): AdminApi {
-  const clientNames = new Map<string, string>();
-  const nameOf = (sessionId: string) => clientNames.get(sessionId) ?? server.findSession(sessionId)?.clientName ?? '';
-  const find = (key: string) => {
-    const slash = key.indexOf('/');
-    const p = slash < 0 ? undefined : server.findProcess(key.slice(0, slash), key.slice(slash + 1));
-    if (!p) throw invalidRequest(`unknown process ${key}`);
+  // The registry keeps a record's session even after that session ended (its processes wind down).
+  const nameOf = (p: ManagedProcess) => server.registry.sessionOf(keyOf(p))?.clientName ?? '';
+  const find = (text: string) => {
+    const parsed = parseProcessKey(text);
+    const p = parsed && server.findByKey(parsed.key);
+    if (!p) throw invalidRequest(`unknown process ${clip(text)}`);
     return p;
   };
-  server.events.on('sessionChanged', (s) => clientNames.set(s.id, s.clientName));
   return {
     snapshot: async () => ({
       sessions: server.listSessions().map(snapshotSession),
-      processes: server.listProcesses().map((p) => snapshotProcess(p, nameOf(p.sessionId))),
+      processes: server.listProcesses().map((p) => snapshotProcess(p, nameOf(p))),
     }),
     retainedOutput: async (key) => {
       const p = find(key);
@@ -79,10 +77,10 @@ export function adminInProcess(server: ExecServer): AdminApi {
         server.events.on('sessionChanged', (s) => l.sessionChanged?.(snapshotSession(s))),
         server.events.on('sessionRemoved', (s) => l.sessionRemoved?.(s.id)),
         ...(['processStarted', 'processExited', 'processClosed'] as const).map((e) =>
-          server.events.on(e, (p: ManagedProcess) => l.processChanged?.(snapshotProcess(p, nameOf(p.sessionId)))),
+          server.events.on(e, (p: ManagedProcess) => l.processChanged?.(snapshotProcess(p, nameOf(p)))),
         ),
-        server.events.on('processRemoved', (p) => l.processRemoved?.(processKey(p.sessionId, p.processId))),
-        server.events.on('processOutput', (p, c) => l.output?.(processKey(p.sessionId, p.processId), c)),
+        server.events.on('processRemoved', (p) => l.processRemoved?.(keyOf(p))),
+        server.events.on('processOutput', (p, c) => l.output?.(keyOf(p), c)),
       ];
       return { dispose: () => subs.forEach((s) => s.dispose()) };
     },
