@@ -1,3 +1,4 @@
+/** fs/watchMissing: one connection's one-shot watches for discovery roots appearing or going (see WatchTable). */
 import { promises as fsp } from 'node:fs';
 import { ErrorCode, invalidRequest, RpcError } from '../../protocol/errors';
 import type { FsMissingChangedNotification, FsWatchId, FsWatchMissingResult } from '../../protocol/fsTypes';
