@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { Method } from '../protocol/methods';
-import type { EnvironmentInfo, EnvPolicy, OutputStream, ReadResult, SignalName, WriteResult } from '../protocol/types';
+import type { EnvironmentInfo } from '../protocol/environmentTypes';
+import {
+  Initialize, Initialized, ProcessCloseStdin, ProcessClosed, ProcessExited, ProcessOutput, ProcessRead, ProcessResize,
+  ProcessSignal, ProcessStart, ProcessTerminate, ProcessWrite,
+} from '../protocol/methods';
+import type { RequestMethod } from '../protocol/requestTypes';
+import type {
+  ClosedNotification, CloseStdinResult, EnvPolicy, ExitedNotification, InitializeParams, OutputStream, ReadParams, ReadResult,
+  ResizeResult, SignalName, SignalResult, StartResult, TerminateResult, WriteResult,
+} from '../protocol/types';
 import type { ExecServer } from '../server/execServer';
 import { openInProcess, openStdio, openWebSocket, type ClientTransport, type TransportCallbacks, type WebSocketTransportOptions } from './transports';
 
@@ -77,14 +85,22 @@ export class ExecClient extends EventEmitter {
     return this.connected;
   }
 
-  /** Any method, for what has no typed wrapper (fs/*, environment/*). */
-  request<T = unknown>(method: string, params?: unknown): Promise<T> {
-    return this.transport.request(method, params) as Promise<T>;
+  /**
+   * A request checked against its declaration (src/protocol/methods.ts): `call(FsReadFile,
+   * { path })` resolves to an FsReadFileResult. Rejects with an RpcError the server sent.
+   */
+  call<P, R>(m: RequestMethod<P, R>, params: NoInfer<P>): Promise<R> {
+    return this.transport.request(m.method, params) as Promise<R>;
   }
 
-  async start(o: StartOptions): Promise<{ processId: string; pid: number }> {
+  /** Any method name with any params, unchecked: for tests that send what the protocol does not allow. */
+  request(method: string, params?: unknown): Promise<unknown> {
+    return this.transport.request(method, params);
+  }
+
+  async start(o: StartOptions): Promise<StartResult> {
     const processId = o.processId ?? `p-${process.pid}-${++nextAutoId}`;
-    const r = await this.request<{ processId: string; pid: number }>(Method.processStart, {
+    const r = await this.call(ProcessStart, {
       processId,
       argv: o.argv,
       cwd: o.cwd ?? process.cwd(),
@@ -97,32 +113,33 @@ export class ExecClient extends EventEmitter {
       envPolicy: o.envPolicy,
       metadata: o.metadata,
     });
-    return { processId: r.processId ?? processId, pid: r.pid };
+    // A seed server may answer without the id: it is the one we sent.
+    return { ...r, processId: r.processId ?? processId };
   }
 
-  read(processId: string, opts: { afterSeq?: number; maxBytes?: number; waitMs?: number } = {}): Promise<ReadResult> {
-    return this.request(Method.processRead, { processId, ...opts });
+  read(processId: string, opts: Omit<ReadParams, 'processId'> = {}): Promise<ReadResult> {
+    return this.call(ProcessRead, { processId, ...opts });
   }
 
   write(processId: string, data: Buffer | string, writeId?: string): Promise<WriteResult> {
     const chunk = (typeof data === 'string' ? Buffer.from(data) : data).toString('base64');
-    return this.request(Method.processWrite, writeId === undefined ? { processId, chunk } : { processId, chunk, writeId });
+    return this.call(ProcessWrite, writeId === undefined ? { processId, chunk } : { processId, chunk, writeId });
   }
 
-  signal(processId: string, signal: SignalName): Promise<{ delivered: boolean }> {
-    return this.request(Method.processSignal, { processId, signal });
+  signal(processId: string, signal: SignalName): Promise<SignalResult> {
+    return this.call(ProcessSignal, { processId, signal });
   }
 
-  resize(processId: string, cols: number, rows: number): Promise<void> {
-    return this.request(Method.processResize, { processId, cols, rows });
+  resize(processId: string, cols: number, rows: number): Promise<ResizeResult> {
+    return this.call(ProcessResize, { processId, cols, rows });
   }
 
-  closeStdin(processId: string): Promise<{ closed: boolean }> {
-    return this.request(Method.processCloseStdin, { processId });
+  closeStdin(processId: string): Promise<CloseStdinResult> {
+    return this.call(ProcessCloseStdin, { processId });
   }
 
-  terminate(processId: string): Promise<{ running: boolean }> {
-    return this.request(Method.processTerminate, { processId });
+  terminate(processId: string): Promise<TerminateResult> {
+    return this.call(ProcessTerminate, { processId });
   }
 
   /** Resolves when the process has exited and its output is closed. */
@@ -218,14 +235,14 @@ export class ExecClient extends EventEmitter {
   }
 
   private async initialize(o: ClientOptions): Promise<this> {
-    const params: Record<string, unknown> = { clientName: o.clientName ?? 'exec-server-client' };
+    const params: InitializeParams = { clientName: o.clientName ?? 'exec-server-client' };
     if (o.resumeSessionId !== undefined) params.resumeSessionId = o.resumeSessionId;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('initialize timed out')), o.initializeTimeoutMs ?? 10_000);
     });
     try {
-      const r = await Promise.race([this.request<{ sessionId: string; protocolVersion: string; environmentInfo: EnvironmentInfo }>(Method.initialize, params), timeout]);
+      const r = await Promise.race([this.call(Initialize, params), timeout]);
       this.sessionId = r.sessionId;
       this.protocolVersion = r.protocolVersion;
       this.environmentInfo = r.environmentInfo;
@@ -235,23 +252,26 @@ export class ExecClient extends EventEmitter {
     } finally {
       clearTimeout(timer);
     }
-    this.transport.notify(Method.initialized, {});
+    this.transport.notify(Initialized.method, {});
     return this;
   }
 
   private callbacks(): TransportCallbacks {
     return {
       notification: (method, p) => {
-        if (method === Method.processOutput) {
-          const chunk = p.chunk;
-          const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'base64');
-          this.emit('output', { processId: p.processId, seq: p.seq, stream: p.stream, data } as OutputEvent);
-        } else if (method === Method.processExited) {
-          const e = { processId: p.processId, seq: p.seq, exitCode: p.exitCode, signal: p.signal ?? null } as ExitedEvent;
+        if (method === ProcessOutput.method) {
+          // In process the chunk arrives as the server's Buffer; over a wire as base64.
+          const n = p as unknown as { processId: string; seq: number; stream: OutputStream; chunk: string | Buffer };
+          const data = Buffer.isBuffer(n.chunk) ? n.chunk : Buffer.from(String(n.chunk), 'base64');
+          this.emit('output', { processId: n.processId, seq: n.seq, stream: n.stream, data } satisfies OutputEvent);
+        } else if (method === ProcessExited.method) {
+          const n = p as unknown as ExitedNotification;
+          const e: ExitedEvent = { processId: n.processId, seq: n.seq, exitCode: n.exitCode, signal: n.signal ?? null };
           this.finished.set(e.processId, e);
           this.emit('exited', e);
-        } else if (method === Method.processClosed) {
-          this.emit('closed', { processId: p.processId, seq: p.seq } as ClosedEvent);
+        } else if (method === ProcessClosed.method) {
+          const n = p as unknown as ClosedNotification;
+          this.emit('closed', { processId: n.processId, seq: n.seq } satisfies ClosedEvent);
         } else {
           this.emit('notification', method, p);
         }

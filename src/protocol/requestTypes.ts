@@ -22,6 +22,3 @@ export function request<P, R>(method: string): RequestMethod<P, R> {
 export function notification<P>(method: string): NotificationMethod<P> {
   return { method };
 }
-
-export type ParamsOf<M> = M extends RequestMethod<infer P, unknown> ? P : M extends NotificationMethod<infer P> ? P : never;
-export type ResultOf<M> = M extends RequestMethod<unknown, infer R> ? R : never;

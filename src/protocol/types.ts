@@ -1,8 +1,10 @@
 /**
- * Wire types of exec-server: seed v0 plus the upstream (codex 0.169) process, environment
- * and filesystem API. Byte payloads are base64 strings on the wire; paths are absolute
- * paths or file:// URIs on input and file:// URIs on output (as upstream).
+ * Wire types of exec-server's handshake and process API: seed v0 plus upstream's (codex
+ * 0.169/0.171). The fs/* types are in fsTypes.ts, environment/* in environmentTypes.ts. Byte
+ * payloads are base64 strings on the wire; paths are absolute paths or file:// URIs on input
+ * and file:// URIs on output (as upstream).
  */
+import type { EnvironmentInfo, SandboxType } from './environmentTypes';
 
 export interface InitializeParams {
   clientName: string;
@@ -14,19 +16,6 @@ export interface InitializeResult {
   protocolVersion: string;
   sessionId: string;
   environmentInfo: EnvironmentInfo;
-}
-
-export interface EnvironmentInfo {
-  shell: { name: string; path: string };
-  executorVersion: string;
-  providerId: string;
-  cwd: string;
-  userHomeDir: string;
-  platformOs: string;
-  prependPathDirs: string[];
-  temporaryDirectories: string[];
-  tempDir: string;
-  capabilities: Record<string, boolean>;
 }
 
 export type OutputStream = 'stdout' | 'stderr' | 'pty';
@@ -57,7 +46,7 @@ export interface StartParams {
 
 export interface StartResult {
   processId: string;
-  sandboxType: 'none' | 'linuxSeccomp' | 'macosSeatbelt';
+  sandboxType: 'none' | SandboxType;
   pid: number;
 }
 

@@ -1,3 +1,4 @@
+import { Base64Error, decodeBase64 } from './base64';
 import { invalidParams, type RpcError } from './errors';
 
 /**
@@ -99,7 +100,12 @@ export class Params {
   /** Standard, padded base64 (upstream rejects anything else); returns the decoded bytes. */
   base64(name: string): Buffer {
     const v = this.string(name);
-    return decodeBase64(name, v);
+    try {
+      return decodeBase64(v);
+    } catch (err) {
+      if (err instanceof Base64Error) throw invalidParams(`\`${name}\` is not valid base64`);
+      throw err;
+    }
   }
 
   /** One of a fixed set of strings. */
@@ -119,15 +125,6 @@ export class Params {
   }
 }
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export function decodeBase64(name: string, value: string): Buffer {
-  if (!BASE64_RE.test(value)) {
-    throw invalidParams(`\`${name}\` is not valid base64`);
-  }
-  return Buffer.from(value, 'base64');
-}
-
 /** Longest client-supplied text echoed in an error message. */
 export const MAX_ECHO_CHARS = 80;
 
@@ -145,7 +142,7 @@ function clipHead(s: string, max: number): string {
   return s.slice(0, /[\uD800-\uDBFF]/.test(s[max - 1]) ? max - 1 : max);
 }
 
-export function typeName(v: unknown): string {
+function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'sequence';
   if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;

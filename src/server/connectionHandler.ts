@@ -1,11 +1,12 @@
 import { ErrorCode, invalidRequest, RpcError } from '../protocol/errors';
-import { Method, PROTOCOL_VERSION } from '../protocol/methods';
+import { HttpRequest, Initialize, Initialized, PROTOCOL_VERSION, REQUEST_GROUPS } from '../protocol/methods';
 import type { InitializeResult } from '../protocol/types';
 import { clip, Params } from '../protocol/validate';
 import type { ClientChannel } from './clientChannel';
-import { buildEnvironmentInfo, createEnvironmentMethods } from './environment';
 import type { ServerConfig } from './config';
-import { createFilesystemMethods } from './filesystem';
+import { buildEnvironmentInfo } from './environment/environmentInfo';
+import { createEnvironmentMethods } from './environment/environmentMethods';
+import { createFilesystemMethods } from './filesystem/filesystemMethods';
 import { Overtakable, type MethodTable } from './methodTable';
 import { createProcessMethods, type ProcessHost } from './processMethods';
 import { sandboxFor } from './sandbox';
@@ -94,9 +95,9 @@ export class ConnectionHandler {
   }
 
   private route(method: string, params: unknown): unknown {
-    if (method === Method.initialize) return this.initialize(params);
-    if (method === Method.httpRequest) throw new RpcError(ErrorCode.MethodNotFound, HTTP_REQUEST_REFUSAL);
-    const kind = KNOWN_REQUESTS.has(method) ? methodKind(method) : undefined;
+    if (method === Initialize.method) return this.initialize(params);
+    if (method === HttpRequest.method) throw new RpcError(ErrorCode.MethodNotFound, HTTP_REQUEST_REFUSAL);
+    const kind = METHOD_GROUP.get(method);
     if (!kind) throw new RpcError(ErrorCode.MethodNotFound, `method not found: \`${clip(method)}\``);
     if (this.phase === 'new') throw invalidRequest(`client must call initialize before using ${kind} methods`);
     if (this.phase === 'awaitingInitialized') throw invalidRequest(`client must send initialized before using ${kind} methods`);
@@ -108,7 +109,7 @@ export class ConnectionHandler {
 
   /** Notifications: only `initialized` exists; anything else ends the connection. */
   handleNotification(method: string): void {
-    if (method !== Method.initialized) throw new ProtocolViolation(`unexpected notification \`${clip(method)}\``);
+    if (method !== Initialized.method) throw new ProtocolViolation(`unexpected notification \`${clip(method)}\``);
     if (this.phase === 'new') throw new ProtocolViolation('`initialized` sent before `initialize`');
     if (this.phase === 'awaitingInitialized') this.phase = 'ready';
     // A repeated `initialized` is harmless and ignored, as upstream does.
@@ -161,15 +162,8 @@ const HTTP_REQUEST_REFUSAL =
   'http/request is not supported by this exec server: it runs processes and file operations ' +
   'and makes no HTTP requests on behalf of its clients';
 
-const NOTIFICATIONS: readonly string[] = [Method.initialized, Method.processOutput, Method.processExited, Method.processClosed];
-const KNOWN_REQUESTS = new Set<string>(Object.values(Method).filter((m) => !NOTIFICATIONS.includes(m) && m !== Method.httpRequest));
-
-function methodKind(method: string): string | undefined {
-  if (method.startsWith('process/')) return 'exec';
-  if (method.startsWith('fs/')) return 'filesystem';
-  if (method === Method.environmentInfo || method === Method.environmentConfigRead) return 'environment info';
-  return undefined;
-}
+/** Each request served after the handshake → its group, as upstream names it in handshake errors. */
+const METHOD_GROUP = new Map<string, string>(REQUEST_GROUPS.flatMap(({ group, methods }) => methods.map((m) => [m.method, group] as const)));
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === 'function';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { internalError } from '../protocol/errors';
+import { osFailure } from './osError';
 
 /** glibc's confstr(_CS_PATH): what execvp searches when the child has no PATH. */
 const DEFAULT_SEARCH_PATH = '/bin:/usr/bin';
@@ -28,23 +29,23 @@ export function resolveProgram(program: string, env: Record<string, string>, cwd
     sawNonExecutable ??= candidate;
   }
   if (sawNonExecutable) {
-    throw internalError(`Permission denied (os error 13): ${sawNonExecutable} is not executable`);
+    throw osFailure('EACCES', `${sawNonExecutable} is not executable`);
   }
-  throw internalError(`No such file or directory (os error 2): program \`${program}\` not found in PATH (${searchPath})`);
+  throw osFailure('ENOENT', `program \`${program}\` not found in PATH (${searchPath})`);
 }
 
 /** The working directory must exist and be a directory: say so before spawning. */
 export function checkCwd(cwd: string): void {
   const st = statOrUndefined(cwd);
-  if (!st) throw internalError(`No such file or directory (os error 2): cwd \`${cwd}\` does not exist`);
-  if (!st.isDirectory()) throw internalError(`Not a directory (os error 20): cwd \`${cwd}\` is not a directory`);
+  if (!st) throw osFailure('ENOENT', `cwd \`${cwd}\` does not exist`);
+  if (!st.isDirectory()) throw osFailure('ENOTDIR', `cwd \`${cwd}\` is not a directory`);
 }
 
 function checkExecutable(candidate: string, program: string): void {
   const st = statOrUndefined(candidate);
-  if (!st) throw internalError(`No such file or directory (os error 2): \`${program}\` does not exist`);
-  if (st.isDirectory()) throw internalError(`Permission denied (os error 13): \`${program}\` is a directory`);
-  if (!isExecutable(candidate)) throw internalError(`Permission denied (os error 13): \`${program}\` is not executable`);
+  if (!st) throw osFailure('ENOENT', `\`${program}\` does not exist`);
+  if (st.isDirectory()) throw osFailure('EACCES', `\`${program}\` is a directory`);
+  if (!isExecutable(candidate)) throw osFailure('EACCES', `\`${program}\` is not executable`);
 }
 
 function isExecutable(p: string): boolean {
@@ -72,34 +73,43 @@ function statOrUndefined(p: string): fs.Stats | undefined {
  */
 export function checkExecFormat(file: string, program: string): void {
   if (process.platform !== 'linux') return;
-  const head = Buffer.alloc(256);
-  let n: number;
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      n = fs.readSync(fd, head, 0, head.length, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return; // unreadable but executable (mode --x): the exec itself will tell
-  }
-  const h = head.subarray(0, n);
+  const h = readHead(file);
+  if (!h) return; // unreadable but executable (mode --x): the exec itself will tell
   if (h.subarray(0, 4).equals(ELF_MAGIC)) return;
   if (h.subarray(0, 2).toString('latin1') === '#!') {
     // A missing interpreter fails the exec with ENOENT; when the child starts through the
     // fd-closing launcher (childLauncher.ts) that would only be an exit code: say it here.
-    const interp = /^#!\s*(\S+)/.exec(h.toString('latin1'))?.[1];
+    const interp = shebangInterpreter(h);
     if (interp && !fs.existsSync(interp)) {
-      throw internalError(`No such file or directory (os error 2): cannot start \`${program}\`: its interpreter \`${interp}\` (from the #! line of \`${file}\`) does not exist`);
+      throw osFailure('ENOENT', `cannot start \`${program}\`: its interpreter \`${interp}\` (from the #! line of \`${file}\`) does not exist`);
     }
     return;
   }
   if (hasBinfmtHandlers()) return;
-  throw internalError(`Exec format error (os error 8): \`${program}\` is not a program this system can run (no #! line, not an executable binary)`);
+  throw osFailure('ENOEXEC', `\`${program}\` is not a program this system can run (no #! line, not an executable binary)`);
 }
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/** The first 256 bytes of `file` (its ELF magic or `#!` line); undefined if it cannot be read. */
+export function readHead(file: string): Buffer | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(256);
+      return head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The interpreter a `#!` line names, if the file starts with one. */
+export function shebangInterpreter(head: Buffer): string | undefined {
+  return /^#!\s*(\S+)/.exec(head.toString('latin1'))?.[1];
+}
 
 let binfmtHandlers: boolean | undefined;
 function hasBinfmtHandlers(): boolean {

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { ErrorCode, internalError, RpcError } from '../protocol/errors';
 import { hostPlatform } from '../platform/hostPlatform';
+import { errnoCodeOf, osErrorNumberIn, osFailure } from './osError';
+import { readHead, shebangInterpreter } from './programPath';
 
 /**
  * Turns a failed spawn into an error that says what went wrong, in the `Description (os
@@ -12,38 +15,34 @@ import { hostPlatform } from '../platform/hostPlatform';
  */
 export function explainSpawnFailure(err: unknown, ctx: { program: string; file: string; cwd: string; tty: boolean }): unknown {
   const message = err instanceof Error ? err.message : String(err);
-  // childProcess.ts keeps the spawn's ErrnoException as `cause` (an RpcError's own `code` is
-  // the JSON-RPC code); a bare ErrnoException carries the errno itself.
-  const errnoOf = (e: unknown) => {
-    const c = (e as { code?: unknown } | undefined)?.code;
-    return typeof c === 'string' ? c : undefined;
-  };
-  const code = errnoOf((err as { cause?: unknown } | undefined)?.cause) ?? errnoOf(err);
+  // childProcess.ts keeps the spawn's ErrnoException as `cause`; a bare ErrnoException carries the errno itself.
+  const code = errnoCodeOf(err);
   const what = `cannot start \`${ctx.program}\``;
   switch (code) {
     case 'EMFILE':
-      return internalError(`Too many open files (os error 24): ${what}: ${fdUsage()}`);
+      return osFailure('EMFILE', `${what}: ${fdUsage()}`);
     case 'ENFILE':
-      return internalError(`Too many open files in system (os error 23): ${what}: the system-wide open-file table is full (fs.file-max)`);
+      return osFailure('ENFILE', `${what}: the system-wide open-file table is full (fs.file-max)`);
     case 'EAGAIN':
-      return internalError(
-        `Resource temporarily unavailable (os error 11): ${what}: fork failed, the process limit is reached ` +
+      return osFailure(
+        'EAGAIN',
+        `${what}: fork failed, the process limit is reached ` +
           `(${limitText('Max processes', 'RLIMIT_NPROC')}, which counts every process and thread of this user, ` +
           'or the system-wide pid/thread limit); wait for processes to finish or terminate some, or raise `ulimit -u`',
       );
     case 'ENOMEM':
-      return internalError(`Cannot allocate memory (os error 12): ${what}: the system is out of memory (or of pids/threads)`);
+      return osFailure('ENOMEM', `${what}: the system is out of memory (or of pids/threads)`);
     case 'ENOENT':
       if (!isDirectory(ctx.cwd)) {
-        return internalError(`No such file or directory (os error 2): cwd \`${ctx.cwd}\` does not exist (it was removed before \`${ctx.program}\` could start in it)`);
+        return osFailure('ENOENT', `cwd \`${ctx.cwd}\` does not exist (it was removed before \`${ctx.program}\` could start in it)`);
       }
-      return internalError(`No such file or directory (os error 2): ${what} in cwd \`${ctx.cwd}\`: ${missingInterpreter(ctx.file) ?? 'the cwd was removed while starting, or a file the program needs to load does not exist'}`);
+      return osFailure('ENOENT', `${what} in cwd \`${ctx.cwd}\`: ${missingInterpreter(ctx.file) ?? 'the cwd was removed while starting, or a file the program needs to load does not exist'}`);
     case 'EACCES':
-      if (!canEnter(ctx.cwd)) return internalError(`Permission denied (os error 13): ${what}: cwd \`${ctx.cwd}\` cannot be entered (no search permission)`);
+      if (!canEnter(ctx.cwd)) return osFailure('EACCES', `${what}: cwd \`${ctx.cwd}\` cannot be entered (no search permission)`);
       return err;
   }
   if (ctx.tty && /forkpty/.test(message)) {
-    if (atFdLimit()) return internalError(`Too many open files (os error 24): ${what} in a PTY (forkpty failed): ${fdUsage()}`);
+    if (atFdLimit()) return osFailure('EMFILE', `${what} in a PTY (forkpty failed): ${fdUsage()}`);
     return internalError(
       `${message} (forkpty gives no reason; the usual ones are the process limit \`ulimit -u\`, ` +
         'the open-file limit `ulimit -n`, or no free PTY: /proc/sys/kernel/pty/max)',
@@ -92,19 +91,8 @@ function limitText(row: string, name: string): string {
 
 /** A script whose `#!` interpreter does not exist fails to exec with ENOENT: name the interpreter. */
 function missingInterpreter(file: string): string | undefined {
-  let head: string;
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const b = Buffer.alloc(256);
-      head = b.subarray(0, fs.readSync(fd, b, 0, 256, 0)).toString('latin1');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  const interp = /^#!\s*(\S+)/.exec(head)?.[1];
+  const head = readHead(file);
+  const interp = head && shebangInterpreter(head);
   return interp && !fs.existsSync(interp) ? `its interpreter \`${interp}\` (from the #! line of \`${file}\`) does not exist` : undefined;
 }
 
@@ -136,7 +124,12 @@ export type SpawnErrorKind = 'spawnNotFound' | 'spawnPermissionDenied' | 'spawnF
 export function withSpawnErrorKind(err: unknown): unknown {
   if (!(err instanceof RpcError) || err.code !== ErrorCode.InternalError || err.data !== undefined) return err;
   const errno = (err.cause as { code?: unknown } | undefined)?.code;
-  const os = /\(os error (\d+)\)/.exec(err.message)?.[1];
-  const kind: SpawnErrorKind = errno === 'ENOENT' || os === '2' ? 'spawnNotFound' : errno === 'EACCES' || os === '13' ? 'spawnPermissionDenied' : 'spawnFailed';
+  const os = osErrorNumberIn(err.message);
+  const kind: SpawnErrorKind =
+    errno === 'ENOENT' || os === osConstants.errno.ENOENT
+      ? 'spawnNotFound'
+      : errno === 'EACCES' || os === osConstants.errno.EACCES
+        ? 'spawnPermissionDenied'
+        : 'spawnFailed';
   return new RpcError(err.code, err.message, { kind });
 }

@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  buildEnvironmentInfo, createEnvironmentMethods, detectShell, platformOs, projectToml, readEnvironmentConfig,
-} from '../../src/server/environment';
+import { readEnvironmentConfig } from '../../src/server/environment/environmentConfig';
+import { buildEnvironmentInfo, detectShell, platformOs } from '../../src/server/environment/environmentInfo';
+import { createEnvironmentMethods } from '../../src/server/environment/environmentMethods';
+import { projectToml } from '../../src/server/environment/tomlProjection';
 import { RpcError } from '../../src/protocol/errors';
 
 const u = (p: string) => pathToFileURL(p).href;

@@ -4,7 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createFilesystemMethods, decodeBase64Strict, FS_WATCH_MISSING_CHANGED, type FilesystemMethods } from '../../src/server/filesystem';
+import { createFilesystemMethods, type FilesystemMethods } from '../../src/server/filesystem/filesystemMethods';
+import { decodeBase64 } from '../../src/protocol/base64';
+import { FsMissingChanged } from '../../src/protocol/methods';
+import { Params } from '../../src/protocol/validate';
 import { RpcError } from '../../src/protocol/errors';
 
 let dir: string;
@@ -205,7 +208,7 @@ test('watchMissing reports a created path once', async () => {
     assert.equal(seen.length, 0);
     fs.mkdirSync(path.join(dir, 'a', '.agents', 'skills'), { recursive: true });
     await waitFor(() => seen.length > 0);
-    assert.deepEqual(seen, [[FS_WATCH_MISSING_CHANGED, { watchId: 1, path: uri('a', '.agents', 'skills'), change: 'created' }]]);
+    assert.deepEqual(seen, [[FsMissingChanged.method, { watchId: 1, path: uri('a', '.agents', 'skills'), change: 'created' }]]);
     await sleep(150);
     assert.equal(seen.length, 1); // one-shot
   } finally {
@@ -232,10 +235,15 @@ test('watchMissing reports a removed present path; dispose stops watches; no not
   await rejects('fs/watchMissing', { missing: [] }, -32602, 'missing field `watchId`');
 });
 
-test('decodeBase64Strict', () => {
-  assert.equal(decodeBase64Strict('aGVsbG8=').toString(), 'hello');
-  assert.throws(() => decodeBase64Strict('a=bc'), /Invalid symbol 61, offset 1\./);
-  assert.throws(() => decodeBase64Strict('aGVsbG8'), /Invalid padding/);
+test('one base64 decoder: upstream wording for fs/writeFile, the same verdict for process/write params', () => {
+  assert.equal(decodeBase64('aGVsbG8=').toString(), 'hello');
+  assert.equal(decodeBase64('').length, 0);
+  assert.throws(() => decodeBase64('a=bc'), /Invalid symbol 61, offset 1\./);
+  assert.throws(() => decodeBase64('aGVsbG8'), /Invalid padding/);
+  assert.throws(() => decodeBase64('aGVsb'), /Invalid input length\./);
+  assert.throws(() => decodeBase64('aGVsbG8=='), /Invalid padding/);
+  assert.throws(() => Params.of({ chunk: 'aGVsbG8' }, 'WriteParams').base64('chunk'), (e: unknown) => e instanceof RpcError && e.code === -32602 && e.message === '`chunk` is not valid base64');
+  assert.equal(Params.of({ chunk: 'aGk=' }, 'WriteParams').base64('chunk').toString(), 'hi');
 });
 
 function sleep(ms: number) {

@@ -12,11 +12,9 @@
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
-import { ErrorCode, RpcError, invalidParams } from '../../protocol/errors';
-import { accessFor, fsRules, parseSandbox, PROTECTED_NAMES, SandboxRefusal, type Access, type FsRules } from './policy';
-
-export const READ_ONLY_FS = 'Read-only file system (os error 30)';
-export const PERMISSION_DENIED = 'Permission denied (os error 13)';
+import { ErrorCode, RpcError } from '../../protocol/errors';
+import { osErrorText } from '../osError';
+import { accessFor, fsRules, parseSandbox, PROTECTED_NAMES, refusalToRpc, type Access, type FsRules } from './policy';
 
 export type FsIntent = 'read' | 'write' | 'writeEntry';
 
@@ -34,17 +32,25 @@ export function guardFs(rawSandbox: unknown, intent: FsIntent, ...targets: strin
     rules = fsRules(req);
   } catch (err) {
     // A sandbox we cannot read is refused like upstream refuses one it cannot enforce.
-    if (err instanceof SandboxRefusal) throw invalidParams(err.message);
-    throw err;
+    throw refusalToRpc(err);
   }
   rules = { ...rules, rules: rules.rules.map((r) => ({ ...r, path: resolveExisting(r.path) })) };
   for (const target of targets) {
     const resolved = intent === 'writeEntry' ? path.join(resolveExisting(path.dirname(target)), path.basename(target)) : resolveExisting(target);
     const need: Access = intent === 'read' ? 'read' : 'write';
     const have = accessFor(rules, resolved);
-    if (need === 'write' && have !== 'write') throw new RpcError(ErrorCode.InternalError, READ_ONLY_FS);
-    if (need === 'read' && have === 'none') throw new RpcError(ErrorCode.InternalError, PERMISSION_DENIED);
+    if (need === 'write' && have !== 'write') throw refused('write');
+    if (need === 'read' && have === 'none') throw refused('read');
   }
+}
+
+/**
+ * The one answer to an fs/* call the sandbox does not allow, in the words the kernel-enforced
+ * sandbox gives the same operation run as a command: a write on a read-only bind mount, a
+ * read the policy hides.
+ */
+function refused(access: Exclude<Access, 'none'>): RpcError {
+  return new RpcError(ErrorCode.InternalError, osErrorText(access === 'write' ? 'EROFS' : 'EACCES'));
 }
 
 /**
@@ -103,9 +109,9 @@ export function guardRecursiveRemove(rawSandbox: unknown, dir: string): void {
       continue;
     }
     for (const name of names) {
-      if (++seen > MAX_REMOVE_SCAN) throw new RpcError(ErrorCode.InternalError, READ_ONLY_FS);
+      if (++seen > MAX_REMOVE_SCAN) throw refused('write');
       const p = path.join(d, name);
-      if (PROTECTED_NAMES.includes(name)) throw new RpcError(ErrorCode.InternalError, READ_ONLY_FS);
+      if (PROTECTED_NAMES.includes(name)) throw refused('write');
       try {
         if (lstatSync(p).isDirectory()) stack.push(p);
       } catch {

@@ -40,6 +40,11 @@ export class SandboxRefusal extends Error {
   }
 }
 
+/** A SandboxRefusal as the -32602 the client gets (upstream's code for it); any other error unchanged. */
+export function refusalToRpc(err: unknown): unknown {
+  return err instanceof SandboxRefusal ? invalidParams(err.message) : err;
+}
+
 /** Upstream's wording (codex-rs exec-server), so a client or a user can recognise it. */
 export const REFUSAL_PREFIX = 'sandbox intent cannot be enforced on this executor';
 /** What a user can always do instead; said after every refusal. */

@@ -23,25 +23,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidParams } from '../../protocol/errors';
+import type { SandboxStatus, SandboxType } from '../../protocol/environmentTypes';
 import { pathToWire } from '../../protocol/paths';
 import { findCodex, type CodexLocation } from './codexBinary';
-import { checkManagedNetwork, materializePermissions, parseSandbox, SandboxRefusal, UNSANDBOXED_HINT, type SandboxRequest } from './policy';
+import { checkManagedNetwork, materializePermissions, parseSandbox, refusalToRpc, SandboxRefusal, UNSANDBOXED_HINT, type SandboxRequest } from './policy';
 
-export type SandboxMode = 'helper' | 'sandboxCommand';
-export type SandboxType = 'linuxSeccomp' | 'macosSeatbelt';
-
-/** What environment/info and the logs say about sandbox support. */
-export interface SandboxStatus {
-  state: 'unchecked' | 'available' | 'unavailable';
-  /** The `sandboxType` sandboxed process/start answers (null when unavailable). */
-  sandboxType: SandboxType | null;
-  mode: SandboxMode | null;
-  /** The native binary (or the launcher, in sandboxCommand mode) in use. */
-  codexPath: string | null;
-  codexVersion: string | null;
-  /** Why sandboxed requests are refused (state "unavailable"). */
-  reason: string | null;
-}
+// What environment/info says about sandbox support is a wire type.
+export type { SandboxStatus } from '../../protocol/environmentTypes';
 
 export interface SandboxOptions {
   /** `--codex-path` / `execServer.codexPath`; otherwise `codex` on PATH. */
@@ -137,8 +125,7 @@ export class SandboxSupport {
       if (!req) return null;
       return await this.launchFor(req, r);
     } catch (err) {
-      if (err instanceof SandboxRefusal) throw invalidParams(err.message);
-      throw err;
+      throw refusalToRpc(err);
     }
   }
 
