@@ -171,7 +171,6 @@ export interface AdoptResult {
   orphanedMs: number;
 }
 
-export const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 /** A terminal's columns and rows fit in 16 bits (TIOCSWINSZ). */
 export const MAX_TERMINAL_SIZE = 0xffff;
 

@@ -90,6 +90,7 @@ export interface WriteResult {
 }
 
 export type SignalName = 'interrupt' | 'terminate' | 'kill' | 'hangup';
+export const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 
 export interface SignalParams {
   processId: string;

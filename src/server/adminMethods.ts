@@ -1,7 +1,8 @@
 import {
   AdminResize, AdminRetainedOutput, AdminShutdown, AdminSignal, AdminSnapshot, AdminTerminate, AdminTerminateAll, AdminWrite,
-  MAX_TERMINAL_SIZE, SIGNAL_NAMES, toWireChunk, type AdminApi,
+  MAX_TERMINAL_SIZE, toWireChunk, type AdminApi,
 } from '../protocol/admin';
+import { SIGNAL_NAMES } from '../protocol/types';
 import { Params } from '../protocol/validate';
 import { handle, methodTable, type MethodTable } from './methodTable';
 

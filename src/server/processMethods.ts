@@ -1,7 +1,7 @@
 import { invalidParams, invalidRequest } from '../protocol/errors';
 import { ProcessCloseStdin, ProcessList, ProcessRead, ProcessResize, ProcessSignal, ProcessStart, ProcessTerminate, ProcessWrite } from '../protocol/methods';
 import { pathFromWire } from '../protocol/paths';
-import type { ReadResult, SignalName, StartResult, WriteResult } from '../protocol/types';
+import { SIGNAL_NAMES, type ReadResult, type StartResult, type WriteResult } from '../protocol/types';
 import { clip, Params } from '../protocol/validate';
 import type { ServerConfig } from './config';
 import { buildChildEnv, parseEnvPolicy } from './envPolicy';
@@ -15,7 +15,6 @@ import { commandArgv, markSandboxed, sandboxDeniedFor, sandboxFor } from './sand
 import type { Session } from './session';
 import { explainSpawnFailure, withSpawnErrorKind } from './spawnFailure';
 
-const SIGNAL_NAMES: readonly SignalName[] = ['interrupt', 'terminate', 'kill', 'hangup'];
 const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 
 /** What process/* needs of the process registry (processRegistry.ts). */
