@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hostPlatform } from '../platform/hostPlatform';
+import { pidAlive } from '../platform/pidAlive';
 
 /**
  * Discovery files: how an agent started anywhere on this machine finds the server.
@@ -40,15 +41,8 @@ export function discoveryFileName(pid: number, port: number): string {
   return `server-${pid}-${port}.json`;
 }
 
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Re-exported for the extension's adoption check; the helper lives in src/platform. */
+export { pidAlive };
 
 /** Create the directory 0700, or check an existing one is a real directory owned by us. */
 export async function ensureDiscoveryDir(dir = discoveryDir()): Promise<string> {

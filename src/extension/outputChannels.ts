@@ -1,70 +1,14 @@
-import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { AnsiStripper } from '../text/ansi';
 import { formatClock } from './format';
+import { OutputThrottle, type ChannelStats } from './outputThrottle';
 import { copyableCommand, displayCommand } from './processLabels';
-import type { ProcessModel } from './processModel';
-
-/**
- * Live output is written at most every FLUSH_MS, or every FLOOD_FLUSH_MS while it comes faster
- * than the channel may take it.
- */
-const FLUSH_MS = 100;
-const FLOOD_FLUSH_MS = 500;
-/**
- * Between two flushes at most HEAD + TAIL characters of live output are kept: the start of a
- * burst and its newest part; the middle is replaced by a note. Memory per channel stays bounded
- * whatever the rate.
- */
-const HEAD_CHARS = 16 * 1024;
-const TAIL_CHARS = 48 * 1024;
-/**
- * What reaches VS Code is bounded too: every append (and every replace(), which VS Code
- * implements as an append plus an offset) lands in an output file on disk, which the workbench
- * reads back and renders. A token bucket of RATE characters per second, bursts up to BURST:
- * a flood shows its newest output twice a second instead of megabytes per second nobody can
- * read. Measured (bench/extension.mjs, 100 MiB flood with the channel open): with 256 K bursts the
- * workbench's command round trip reached p99 150–400 ms, with 64 K about 100 ms.
- */
-export const CHANNEL_RATE_CHARS_PER_S = 64 * 1024;
-export const CHANNEL_BURST_CHARS = 64 * 1024;
-/** Smallest write worth a flush while the bucket refills (so the end line always gets through). */
-const MIN_WRITE_CHARS = 4 * 1024;
-/**
- * Opening a channel replays the retained output (the server bounds it: retainedOutputBytes) in
- * one write, whole up to this size; beyond it, its start and its newest part.
- */
-export const REPLAY_MAX_CHARS = 512 * 1024;
-const REPLAY_HEAD_CHARS = 16 * 1024;
-/**
- * A channel holds at most this much text: beyond it, the channel is replaced by its newest
- * CHANNEL_KEEP_CHARS (after a note), so an open channel's size is bounded however long the
- * process runs.
- */
-export const CHANNEL_MAX_CHARS = 1024 * 1024;
-export const CHANNEL_KEEP_CHARS = 256 * 1024;
-
-/** What a channel sent to VS Code (tests and the benchmark read it; nothing here is timed). */
-export interface ChannelStats {
-  /** Characters the channel holds now (== contents().length). */
-  chars: number;
-  appends: number;
-  replaces: number;
-  /** Characters sent to VS Code over the channel's life, replaces included. */
-  charsSent: number;
-  /** Characters of output never shown (too fast), over the channel's life. */
-  charsSkipped: number;
-  /** performance.now() of the first and the last write. */
-  firstWriteAt: number | undefined;
-  lastWriteAt: number | undefined;
-}
+import type { OutputFollowing, ProcessModel } from './processModel';
 
 /**
  * "Show output": one plain output channel per process, created on first use, filled with the
- * retained output and then live output (ANSI stripped). Appends are batched (one per 100 ms at
- * most), rate-limited and the channel's size is capped, so a process printing megabytes per
- * second costs the extension host, the renderer and the disk a bounded amount.
+ * retained output and then live output (ANSI stripped). What it may cost (batching, rate limit,
+ * size cap) is the throttle's business (outputThrottle.ts); reading the output is the model's
+ * (followOutput). This file only joins the two to a VS Code output channel.
  */
 export class OutputChannels implements vscode.Disposable {
   private readonly channels = new Map<string, ProcessChannel>();
@@ -95,12 +39,12 @@ export class OutputChannels implements vscode.Disposable {
 
   /** The text the channel holds now (tests). */
   contents(key: string): string | undefined {
-    return this.channels.get(key)?.content;
+    return this.channels.get(key)?.throttle.content;
   }
 
   stats(key: string): ChannelStats | undefined {
-    const c = this.channels.get(key);
-    return c && { ...c.stats, chars: c.content.length };
+    const t = this.channels.get(key)?.throttle;
+    return t && { ...t.stats, chars: t.content.length };
   }
 
   /** Drop channels of processes no longer listed. */
@@ -119,260 +63,41 @@ export class OutputChannels implements vscode.Disposable {
   }
 }
 
-/**
- * Live output waits for the next flush as raw Buffers (and notes as strings), decoded only at the
- * flush: during a flood most of it is skipped, and decoding and stripping it first would cost the
- * extension host about 0.3–0.4 s of CPU per 100 MiB (measured) for text nobody sees.
- */
-type Item = Buffer | string;
-
 class ProcessChannel {
-  private decoder = new StringDecoder('utf8');
-  private stripper = new AnsiStripper();
-  private head: Item[] = [];
-  private headUnits = 0;
-  private tail: Item[] = [];
-  private tailUnits = 0;
-  /** Bytes or characters dropped from the middle since the last flush. */
-  private skippedChars = 0;
-  /** Bytes were dropped after the head since the last decoding: the tail starts mid-stream. */
-  private gap = false;
-  private timer: NodeJS.Timeout | undefined;
-  private lastSeq = 0;
-  private live: { dispose(): void } | undefined;
-  private buffering: Array<{ seq: number; data: Buffer }> | undefined = [];
-  private budget = CHANNEL_BURST_CHARS;
-  private budgetAt = performance.now();
-  /** The last flush had to drop or defer output: flush less often until a flush keeps up. */
-  private flooding = false;
-  /** While fill() replays: the text collected for the replay write (bounded, see replayAppend). */
-  private replay: { head: string; tail: string; skipped: number } | undefined = { head: '', tail: '', skipped: 0 };
-  /** A mirror of what the channel holds (≤ CHANNEL_MAX_CHARS plus a note): the cap needs it. */
-  content = '';
-  readonly stats: ChannelStats = { chars: 0, appends: 0, replaces: 0, charsSent: 0, charsSkipped: 0, firstWriteAt: undefined, lastWriteAt: undefined };
+  readonly throttle: OutputThrottle;
+  private following: OutputFollowing | undefined;
 
   constructor(
     readonly channel: vscode.OutputChannel,
     private readonly key: string,
     private readonly model: ProcessModel,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+    log: vscode.LogOutputChannel,
+  ) {
+    this.throttle = new OutputThrottle(channel, undefined, (err) => log.debug(`output channel write failed: ${err.message}`));
+  }
 
+  /** The header, the retained output (written at once), then live output until the end line. */
   async fill(): Promise<void> {
+    const t = this.throttle;
     const p = this.model.getProcess(this.key)!;
-    this.append(`$ ${copyableCommand(p.snap)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
-    const observer = this.model.controlOf(p);
-    if (observer) {
-      // Subscribe first (buffering), then read what is retained, then replay what came meanwhile.
-      this.live = this.model.watchOutput(
-        this.key,
-        (c) => (this.buffering ? this.buffering.push(c) : this.onChunk(c.seq, c.data)),
-        () => this.onEnd(),
-      );
-      try {
-        const r = await observer.retainedOutput(this.key);
-        if (r.truncated) this.append('[… earlier output was discarded (execServer.retainedOutputBytes) …]\n');
-        for (const c of r.chunks) this.onChunk(c.seq, c.data);
-      } catch (err) {
-        this.append(`[retained output unavailable: ${(err as Error).message}]\n`);
-      }
-      const early = this.buffering ?? [];
-      this.buffering = undefined;
-      for (const c of early) this.onChunk(c.seq, c.data);
-      this.endReplay();
-      this.onEnd();
-    } else {
-      this.append('[the server that ran this process has stopped; its output is no longer available]\n');
-      this.endReplay();
-      this.onEnd();
-    }
-  }
-
-  /** The replay is written at once (what was retained is bounded); live output follows. */
-  private endReplay(): void {
-    const r = this.replay;
-    this.replay = undefined;
-    if (!r) return;
-    const note = r.skipped ? `\n[… ${r.skipped} characters skipped …]\n` : '';
-    const text = r.head + note + r.tail;
-    this.stats.charsSkipped += r.skipped;
-    // Not charged to the bucket: it is a one-off per open, and live lines must not wait behind it.
-    if (text) this.write(text, performance.now(), false);
-  }
-
-  private onChunk(seq: number, data: Buffer): void {
-    if (seq <= this.lastSeq) return;
-    this.lastSeq = seq;
-    // The replay is bounded by what the server retained: decoded at once. Live output: later.
-    if (this.replay) this.replayAppend(this.replay, this.decode(data));
-    else this.push(data);
-  }
-
-  private decode(data: Buffer): string {
-    return this.stripper.push(this.decoder.write(data));
-  }
-
-  /** Decode what waits for the flush, in order; the tail after a gap with a fresh decoder. */
-  private materialize(): void {
-    const text = (items: Item[]) => items.map((x) => (typeof x === 'string' ? x : this.decode(x))).join('');
-    const head = text(this.head);
-    if (this.gap) {
-      // Whatever the old decoder held belonged to the bytes that were skipped.
-      this.decoder = new StringDecoder('utf8');
-      this.stripper = new AnsiStripper();
-      this.gap = false;
-    }
-    const tail = text(this.tail);
-    this.head = head ? [head] : [];
-    this.headUnits = head.length;
-    this.tail = tail ? [tail] : [];
-    this.tailUnits = tail.length;
-  }
-
-  private ended = false;
-  private onEnd(): void {
-    if (this.ended || this.buffering) return; // fill() calls it again once the replay is done
-    const p = this.model.getProcess(this.key);
-    if (p && p.snap.state !== 'closed' && !p.lost && this.model.isLive(p)) return; // still streaming
-    this.ended = true;
-    this.live?.dispose();
-    // Live events can trail the `closed` event or be dropped by a slow observer channel (child
-    // mode): catch up from the retained output before writing the end line.
-    const observer = p && this.model.controlOf(p);
-    const catchUp = observer && !this.buffering
-      ? observer.retainedOutput(this.key).then((r) => r.chunks.forEach((c) => this.onChunk(c.seq, c.data)), () => undefined)
-      : Promise.resolve();
-    void catchUp.then(() => {
-      this.materialize(); // the decoder's end must come after every byte it was given
-      const tail = this.stripper.push(this.decoder.end()) + this.stripper.flush();
-      this.append(tail);
-      const how = !p || p.lost ? 'the server stopped' : p.snap.signal ? `killed by ${p.snap.signal}` : `exit code ${p.snap.exitCode ?? 'unknown'}`;
-      const last = this.tail.length ? this.tail[this.tail.length - 1] : this.head.length ? this.head[this.head.length - 1] : this.content;
-      const lastChar = String(last).slice(-1);
-      this.append(`${lastChar === '\n' || lastChar === '' ? '' : '\n'}[process ended: ${how}]\n`);
+    t.note(`$ ${copyableCommand(p.snap)}\n# cwd ${p.snap.cwd} · pid ${p.snap.pid} · started ${formatClock(p.snap.startedAtMs)}\n`);
+    if (!this.model.controlOf(p)) t.note('[the server that ran this process has stopped; its output is no longer available]\n');
+    this.following = this.model.followOutput(this.key, {
+      truncated: () => t.note('[… earlier output was discarded (execServer.retainedOutputBytes) …]\n'),
+      unavailable: (err) => t.note(`[retained output unavailable: ${err.message}]\n`),
+      chunk: (c) => t.output(c.data),
+      replayed: () => t.endReplay(),
+      ended: (end) => {
+        const how = !end || end.lost ? 'the server stopped' : end.snap.signal ? `killed by ${end.snap.signal}` : `exit code ${end.snap.exitCode ?? 'unknown'}`;
+        t.finish(`[process ended: ${how}]\n`);
+      },
     });
-  }
-
-  private append(text: string): void {
-    if (!text) return;
-    if (this.replay) {
-      this.replayAppend(this.replay, text);
-      return;
-    }
-    this.push(text);
-  }
-
-  /** Queue live output for the next flush: the head of a burst and its newest part, bounded. */
-  private push(item: Item): void {
-    if (item.length === 0) return;
-    if (this.tail.length === 0 && this.headUnits < HEAD_CHARS) {
-      const room = HEAD_CHARS - this.headUnits;
-      const first = item.slice(0, room);
-      this.head.push(first);
-      this.headUnits += first.length;
-      item = item.slice(room);
-    }
-    if (item.length) {
-      this.tail.push(item);
-      this.tailUnits += item.length;
-      while (this.tailUnits > TAIL_CHARS && this.tail.length > 1) {
-        const dropped = this.tail.shift()!;
-        this.tailUnits -= dropped.length;
-        this.skippedChars += dropped.length;
-        this.gap = true;
-      }
-      if (this.tailUnits > TAIL_CHARS) {
-        const cut = this.tailUnits - TAIL_CHARS;
-        this.tail[0] = this.tail[0].slice(cut);
-        this.tailUnits -= cut;
-        this.skippedChars += cut;
-        this.gap = true;
-      }
-    }
-    this.timer ??= setTimeout(() => this.flush(), this.flooding ? FLOOD_FLUSH_MS : FLUSH_MS);
-  }
-
-  private replayAppend(r: { head: string; tail: string; skipped: number }, text: string): void {
-    if (r.head.length < REPLAY_HEAD_CHARS && r.tail.length === 0) {
-      const room = REPLAY_HEAD_CHARS - r.head.length;
-      r.head += text.slice(0, room);
-      text = text.slice(room);
-    }
-    r.tail += text;
-    const over = r.head.length + r.tail.length - REPLAY_MAX_CHARS;
-    if (over > 0) {
-      r.tail = r.tail.slice(over);
-      r.skipped += over;
-    }
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    this.budget = Math.min(CHANNEL_BURST_CHARS, this.budget + ((now - this.budgetAt) * CHANNEL_RATE_CHARS_PER_S) / 1000);
-    this.budgetAt = now;
-    const pending = this.headUnits + this.tailUnits;
-    if (pending === 0) return;
-    if (this.budget < Math.min(pending, MIN_WRITE_CHARS)) {
-      // Out of budget: keep collecting (bounded by HEAD + TAIL) and try again later.
-      this.flooding = true;
-      this.timer = setTimeout(() => this.flush(), FLOOD_FLUSH_MS);
-      return;
-    }
-    this.materialize();
-    let head = this.head.join('');
-    let tail = this.tail.join('');
-    let skipped = this.skippedChars;
-    const room = Math.max(MIN_WRITE_CHARS, Math.floor(this.budget) - 100); // 100: the note
-    if (head.length + tail.length > room) {
-      // Keep the newest part and the start of the burst (up to a quarter).
-      const keepTail = Math.min(tail.length, room - Math.min(head.length, Math.floor(room / 4)));
-      const keepHead = Math.min(head.length, room - keepTail);
-      skipped += head.length - keepHead + tail.length - keepTail;
-      head = head.slice(0, keepHead);
-      tail = tail.slice(tail.length - keepTail);
-    }
-    const note = skipped ? `\n[… ${skipped} characters skipped (output too fast) …]\n` : '';
-    const text = head + note + tail;
-    this.head = [];
-    this.headUnits = 0;
-    this.tail = [];
-    this.tailUnits = 0;
-    this.skippedChars = 0;
-    this.stats.charsSkipped += skipped;
-    this.flooding = skipped > 0;
-    this.write(text, now);
-  }
-
-  private write(text: string, now: number, charge = true): void {
-    let sent = text;
-    try {
-      if (this.content.length + text.length > CHANNEL_MAX_CHARS) {
-        // The cap: the channel restarts from its newest part. VS Code appends the new value to
-        // the channel's file and shows only that, so this costs CHANNEL_KEEP_CHARS, not the cap.
-        const all = this.content + text;
-        const dropped = all.length - CHANNEL_KEEP_CHARS;
-        sent = `[… ${dropped} earlier characters removed from this channel (it keeps about ${CHANNEL_KEEP_CHARS / 1024} K characters) …]\n${all.slice(dropped)}`;
-        this.channel.replace(sent);
-        this.content = sent;
-        this.stats.replaces++;
-      } else {
-        this.channel.append(text);
-        this.content += text;
-        this.stats.appends++;
-      }
-    } catch (err) {
-      this.log.debug(`output channel write failed: ${(err as Error).message}`);
-    }
-    if (charge) this.budget -= sent.length;
-    this.stats.charsSent += sent.length;
-    this.stats.firstWriteAt ??= now;
-    this.stats.lastWriteAt = now;
+    await this.following.replayed;
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    this.live?.dispose();
+    this.throttle.dispose();
+    this.following?.dispose();
     this.channel.dispose();
   }
 }

@@ -53,6 +53,30 @@ export const isFinished = (p: ProcessEntry) => p.lost || p.snap.state !== 'runni
 type OutputListener = (chunk: ObservedChunk) => void;
 type EndListener = () => void;
 
+/** What followOutput() tells its follower, in this order. */
+export interface OutputFollower {
+  /** The retained output lost its start (the server kept only its newest part). */
+  truncated?(): void;
+  /** The retained output could not be read (live output still follows). */
+  unavailable?(err: Error): void;
+  /** Each chunk once, in increasing seq: the retained output, then live output. */
+  chunk(chunk: ObservedChunk): void;
+  /** The replay is over: what follows is live. */
+  replayed?(): void;
+  /**
+   * The process ended (closed, lost with its server, or no longer controllable) and every chunk
+   * that could still be read was delivered. Called once, last; `p` is the entry at that moment.
+   */
+  ended?(p: ProcessEntry | undefined): void;
+}
+
+export interface OutputFollowing {
+  /** Resolves once the replay has been delivered (`replayed` was called). */
+  readonly replayed: Promise<void>;
+  /** Stop following: nothing more is delivered. */
+  dispose(): void;
+}
+
 export class ProcessModel {
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly processes = new Map<string, ProcessEntry>();
@@ -136,6 +160,82 @@ export class ProcessModel {
     const undo = [add(this.outputListeners, listener)];
     if (ended) undo.push(add(this.endListeners, ended));
     return { dispose: () => undo.forEach((u) => u()) };
+  }
+
+  /**
+   * Replay a process's retained output, then follow it live, then catch up once it ended: the
+   * one way the output channels and the attached terminals read a process's output.
+   *
+   * Ordering: live output is subscribed to before the retained output is fetched, and buffered
+   * until it is in; every chunk passes one seq filter, so the boundary between the two neither
+   * repeats a chunk (a live chunk also retained) nor misses one (a chunk that arrived while the
+   * fetch was in flight). The end waits for the replay. Live events can trail the `closed`
+   * event or be dropped by a slow observer channel (child mode), so at the end the retained
+   * output is read once more and what is newer than the last seq is delivered before `ended`.
+   */
+  followOutput(key: string, f: OutputFollower): OutputFollowing {
+    let lastSeq = 0;
+    let replaying = true;
+    let ending = false;
+    let stopped = false;
+    let buffered: ObservedChunk[] = [];
+    let live: { dispose(): void } | undefined;
+    const deliver = (chunks: ObservedChunk[]) => {
+      for (const c of chunks) {
+        if (stopped || c.seq <= lastSeq) continue;
+        lastSeq = c.seq;
+        f.chunk(c);
+      }
+    };
+    const bySeq = (chunks: ObservedChunk[]) => [...chunks].sort((a, b) => a.seq - b.seq);
+    const end = () => {
+      if (stopped || ending || replaying || !this.outputEnded(key)) return;
+      ending = true;
+      live?.dispose();
+      const p = this.processes.get(key);
+      const control = p && this.controlOf(p);
+      const catchUp = control ? control.retainedOutput(key).then((r) => deliver(bySeq(r.chunks)), () => undefined) : Promise.resolve();
+      void catchUp.then(() => {
+        if (!stopped) f.ended?.(p);
+      });
+    };
+    const p = this.processes.get(key);
+    const control = p && this.controlOf(p);
+    let fetched: Promise<void> = Promise.resolve();
+    if (control) {
+      live = this.watchOutput(key, (c) => (replaying ? buffered.push(c) : deliver([c])), end);
+      fetched = control.retainedOutput(key).then(
+        (r) => {
+          if (stopped) return;
+          if (r.truncated) f.truncated?.();
+          deliver(bySeq(r.chunks));
+        },
+        (err: Error) => {
+          if (!stopped) f.unavailable?.(err);
+        },
+      );
+    }
+    const replayed = fetched.then(() => {
+      replaying = false;
+      const early = buffered;
+      buffered = [];
+      deliver(early);
+      if (!stopped) f.replayed?.();
+      end();
+    });
+    return {
+      replayed,
+      dispose: () => {
+        stopped = true;
+        live?.dispose();
+      },
+    };
+  }
+
+  /** Nothing more will stream for this process: closed, lost, gone, or its server is not ours any more. */
+  private outputEnded(key: string): boolean {
+    const p = this.processes.get(key);
+    return !p || p.snap.state === 'closed' || p.lost || !this.isLive(p);
   }
 
   listSessions(): SessionEntry[] {

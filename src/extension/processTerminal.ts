@@ -21,43 +21,24 @@ export function openProcessTerminal(model: ProcessModel, key: string, log: vscod
     const s = decoder.write(data);
     return tty ? s : s.replace(/\r?\n/g, '\r\n');
   };
-  let lastSeq = 0;
   let sub: { dispose(): void } | undefined;
   let ended = false;
-  const end = () => {
-    const cur = model.getProcess(key);
-    if (ended || (cur && cur.snap.state !== 'closed' && !cur.lost && model.isLive(cur))) return;
-    ended = true;
-    sub?.dispose();
-    const how = !cur || cur.lost ? 'the server stopped' : cur.snap.signal ? `killed by ${cur.snap.signal}` : `exit code ${cur.snap.exitCode}`;
-    writeEmitter.fire(`\r\n\x1b[2m[process ended: ${how}; press any key to close]\x1b[0m\r\n`);
-  };
   const closeEmitter = new vscode.EventEmitter<void>();
 
   const pty: vscode.Pseudoterminal = {
     onDidWrite: writeEmitter.event,
     onDidClose: closeEmitter.event,
     open: (dims) => {
-      const buffered: Array<{ seq: number; data: Buffer }> = [];
-      let replaying = true;
-      const emit = (seq: number, data: Buffer) => {
-        if (seq <= lastSeq) return;
-        lastSeq = seq;
-        writeEmitter.fire(render(data));
-      };
-      sub = model.watchOutput(key, (c) => (replaying ? buffered.push(c) : emit(c.seq, c.data)), end);
-      void observer
-        .retainedOutput(key)
-        .then((r) => {
-          if (r.truncated) writeEmitter.fire('\x1b[2m[… earlier output discarded …]\x1b[0m\r\n');
-          for (const c of r.chunks) emit(c.seq, c.data);
-        })
-        .catch((err: Error) => writeEmitter.fire(`\x1b[31m[retained output unavailable: ${err.message}]\x1b[0m\r\n`))
-        .finally(() => {
-          replaying = false;
-          for (const c of buffered) emit(c.seq, c.data);
-          end();
-        });
+      sub = model.followOutput(key, {
+        truncated: () => writeEmitter.fire('\x1b[2m[… earlier output discarded …]\x1b[0m\r\n'),
+        unavailable: (err) => writeEmitter.fire(`\x1b[31m[retained output unavailable: ${err.message}]\x1b[0m\r\n`),
+        chunk: (c) => writeEmitter.fire(render(c.data)),
+        ended: (cur) => {
+          ended = true;
+          const how = !cur || cur.lost ? 'the server stopped' : cur.snap.signal ? `killed by ${cur.snap.signal}` : `exit code ${cur.snap.exitCode}`;
+          writeEmitter.fire(`\r\n\x1b[2m[process ended: ${how}; press any key to close]\x1b[0m\r\n`);
+        },
+      });
       if (dims && tty) void observer.resize(key, dims.columns, dims.rows).catch(() => undefined);
     },
     close: () => {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { debounce } from './debounce';
 import { commandLine, formatBytes, formatClock, formatDuration } from './format';
 import { agentGroupName, displayCommand, metaString, processNote } from './processLabels';
 import { isFinished, statusOf, type ProcessEntry, type ProcessModel, type ProcessStatus, type SessionEntry } from './processModel';
@@ -90,7 +91,6 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly groupNodes = new Map<string, GroupNode>();
   private readonly processNodes = new Map<string, ProcessNode>();
-  private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private visible = false;
   private readonly subs: Array<{ dispose(): void }> = [];
@@ -110,15 +110,11 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   }
 
   /** Coalesce bursts of changes (hundreds of processes starting, exits in a flood) into one refresh. */
-  scheduleRefresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.refreshCount++;
-      this.emitter.fire();
-      this.updateTicker();
-    }, REFRESH_DEBOUNCE_MS);
-  }
+  readonly scheduleRefresh = debounce(() => {
+    this.refreshCount++;
+    this.emitter.fire();
+    this.updateTicker();
+  }, REFRESH_DEBOUNCE_MS);
 
   private updateTicker(): void {
     const want = this.visible && this.model.runningCount() > 0;
@@ -209,7 +205,7 @@ export class ProcessTreeProvider implements vscode.TreeDataProvider<Node>, vscod
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.scheduleRefresh.dispose();
     clearTimeout(this.ticker);
     this.subs.forEach((s) => s.dispose());
     this.emitter.dispose();

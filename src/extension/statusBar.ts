@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { debounce } from './debounce';
 import { agentGroupName } from './processLabels';
 import type { ProcessModel } from './processModel';
 import type { ServerController } from './serverController';
@@ -9,7 +10,7 @@ const DEBOUNCE_MS = 200;
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('execServer.status', vscode.StatusBarAlignment.Left, 10);
   private readonly subs: Array<{ dispose(): void }> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly schedule = debounce(() => this.update(), DEBOUNCE_MS);
 
   constructor(
     private readonly controller: ServerController,
@@ -28,13 +29,6 @@ export class StatusBar implements vscode.Disposable {
   get tooltipText(): string {
     const t = this.item.tooltip;
     return typeof t === 'string' ? t : (t?.value ?? '');
-  }
-
-  private schedule(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.update();
-    }, DEBOUNCE_MS);
   }
 
   update(): void {
@@ -76,7 +70,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.schedule.dispose();
     this.subs.forEach((s) => s.dispose());
     this.item.dispose();
   }

@@ -1,4 +1,5 @@
 import { hostPlatform } from '../platform/hostPlatform';
+import { pidAlive } from '../platform/pidAlive';
 import { spawn as spawnPipe, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { internalError } from '../protocol/errors';
@@ -207,13 +208,13 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
       // node-pty destroys the PTY 200 ms after the child is reaped, dropping anything
       // still unread: once the child is gone, never pause again (what is left is at most
       // the PTY's buffer); while paused, watch for that and drain in time.
-      if (reaped || !isAlive(term.pid)) {
+      if (reaped || !pidAlive(term.pid)) {
         reaped = true;
         return;
       }
       term.pause();
       pausePoll ??= setInterval(() => {
-        if (!isAlive(term.pid)) {
+        if (!pidAlive(term.pid)) {
           reaped = true;
           resume();
         }
@@ -225,11 +226,3 @@ async function spawnPty(spec: SpawnSpec, events: ChildEvents): Promise<ChildHand
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

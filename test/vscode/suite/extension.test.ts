@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ExecClient } from '../../../src/client/client';
 import type { ExecServerApi, TreeSnapshotItem } from '../../../src/extension/extension';
 import { discoveryDir, type DiscoveryInfo } from '../../../src/discovery/discoveryFiles';
-import { CHANNEL_MAX_CHARS } from '../../../src/extension/outputChannels';
+import { CHANNEL_MAX_CHARS } from '../../../src/extension/outputThrottle';
 import { alive, groupMembers, recordPid, waitFor } from './helpers';
 
 const EXTENSION_ID = 'exec-server-dev.exec-server-vscode';

@@ -9,7 +9,7 @@ import {
   CHANNEL_MAX_CHARS,
   CHANNEL_RATE_CHARS_PER_S,
   REPLAY_MAX_CHARS,
-} from '../../../src/extension/outputChannels';
+} from '../../../src/extension/outputThrottle';
 import { REFRESH_DEBOUNCE_MS } from '../../../src/extension/processTree';
 import { alive, groupMembers, recordPid, recordPids, startAgent, waitFor } from './helpers';
 
