@@ -41,9 +41,6 @@ export function discoveryFileName(pid: number, port: number): string {
   return `server-${pid}-${port}.json`;
 }
 
-/** Re-exported for the extension's adoption check; the helper lives in src/platform. */
-export { pidAlive };
-
 /** Create the directory 0700, or check an existing one is a real directory owned by us. */
 export async function ensureDiscoveryDir(dir = discoveryDir()): Promise<string> {
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { adminOverStreams } from '../../client/adminClient';
-import { pidAlive } from '../../discovery/discoveryFiles';
+import { pidAlive } from '../../platform/pidAlive';
 import { AdminAdvertise } from '../../protocol/admin';
 import { adoptOverControlSocket } from '../../transport/controlSocket';
 import type { ChildServerHost } from './childHost';
