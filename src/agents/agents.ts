@@ -38,10 +38,10 @@ export interface AgentSetup {
 }
 
 /** Copilot CLI has no persistent setting for it: the flags, in the = form so they take one value each. */
-export const COPILOT_ALIAS = "alias copilot='copilot --excluded-tools=bash --deny-tool=shell'";
+const COPILOT_ALIAS = "alias copilot='copilot --excluded-tools=bash --deny-tool=shell'";
 
 /** Variables codex must pass to the bridge for discovery (names only, never values). */
-export const CODEX_ENV_VARS = ['XDG_RUNTIME_DIR', 'EXEC_SERVER_DISCOVERY_DIR'];
+const CODEX_ENV_VARS = ['XDG_RUNTIME_DIR', 'EXEC_SERVER_DISCOVERY_DIR'];
 
 /** The MCP server's name in every agent's config: short and [a-z0-9_] (it prefixes tool names). */
 export const MCP_NAME = 'exec';
@@ -71,7 +71,7 @@ export type ConfigTarget =
   | 'vscode-mcp';
 
 /** How files are shown to users (paths.ts resolves the real ones). */
-export const DISPLAY_FILE: Record<ConfigTarget, string> = {
+const DISPLAY_FILE: Record<ConfigTarget, string> = {
   'claude.json': '~/.claude.json',
   'claude-settings': '~/.claude/settings.json',
   'gemini-settings': '~/.gemini/settings.json',

@@ -33,7 +33,7 @@ export async function writeAgentSetup(agent: AgentId, launcher: string[], home: 
   return written;
 }
 
-export function applyEdit(text: string, e: FileEdit, file: string): string {
+function applyEdit(text: string, e: FileEdit, file: string): string {
   if (e.kind === 'toml') return upsertTomlTable(text, e.tomlTable!, e.toml!);
   const base = parseConfigJson(text, file);
   // opencode accepts `"permission": "ask"` as shorthand for {"*": "ask"}: keep its meaning.

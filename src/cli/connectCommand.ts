@@ -8,7 +8,7 @@ import { writeAgentSetup } from '../agents/writeSetup';
  * `exec-server connect <agent> [--print | --write]`: the same set-up the extension's
  * "Connect an Agent…" command offers, for terminals and scripts.
  */
-export const CONNECT_USAGE = `Usage: exec-server connect <agent> [--print | --write]
+const CONNECT_USAGE = `Usage: exec-server connect <agent> [--print | --write]
 
 Sets an agent up to run its commands through the exec server: the MCP server "exec"
 (running "<launcher> mcp") plus, where the agent has its own shell tool, the setting that
@@ -29,7 +29,7 @@ extension's stable launcher sets it), else this Node and this script.
 `;
 
 /** `$EXEC_SERVER_LAUNCHER` (path or JSON argv), else [node, this script]. */
-export function launcherArgv(env: NodeJS.ProcessEnv = process.env, script = process.argv[1]): string[] {
+function launcherArgv(env: NodeJS.ProcessEnv = process.env, script = process.argv[1]): string[] {
   const v = env.EXEC_SERVER_LAUNCHER?.trim();
   if (v) {
     if (v.startsWith('[')) {
@@ -48,7 +48,7 @@ export function launcherArgv(env: NodeJS.ProcessEnv = process.env, script = proc
   return [process.execPath, cli];
 }
 
-export function formatSetup(s: AgentSetup): string {
+function formatSetup(s: AgentSetup): string {
   const out: string[] = [`${s.label}: run its commands through the exec server`, ''];
   s.steps.forEach((step, i) => {
     out.push(`${i + 1}. ${step.title}${step.file ? `\n   merge into ${step.file}:` : ':'}`);
@@ -58,7 +58,7 @@ export function formatSetup(s: AgentSetup): string {
   return `${out.join('\n')}\n`;
 }
 
-export function printFragments(s: AgentSetup): string {
+function printFragments(s: AgentSetup): string {
   return `${s.steps.map((step) => step.text.replace(/\n$/, '')).join('\n\n')}\n`;
 }
 

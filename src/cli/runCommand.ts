@@ -10,7 +10,7 @@ import { resolveServer, ServerNotFoundError } from '../discovery/resolveServer';
  * runs one command in the exec server found for this folder (resolveServer), as if it ran here.
  * Scripts, Makefiles and agents without MCP use it so their processes show in the sidebar.
  */
-export const RUN_USAGE = `Usage: exec-server run [options] -- CMD [ARGS…]
+const RUN_USAGE = `Usage: exec-server run [options] -- CMD [ARGS…]
 
 Runs CMD in the exec server found for the working directory (the VS Code window whose folder
 holds it), passing its output through, and exits with its exit code (128+N when killed by
@@ -33,9 +33,9 @@ Exit status: the command's; 2 bad usage; 69 no server found or the connection fa
 was run, or the connection was lost and the command was stopped); 126/127 it could not start.
 `;
 
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 /** EX_UNAVAILABLE (sysexits.h): no server, or it went away. */
-export const EXIT_NO_SERVER = 69;
+const EXIT_NO_SERVER = 69;
 
 export interface RunOptions {
   tty: boolean;
@@ -83,7 +83,7 @@ export function parseRunArgs(args: string[]): RunOptions {
 }
 
 /** The child's environment: ours (it is the user's command), never the server's token. */
-export function childEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+function childEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out = env === process.env ? inheritEnv() : Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   delete out.EXEC_SERVER_TOKEN;
   return out;

@@ -7,7 +7,7 @@ import { resolveServer, trustedServers, type ResolvedServer } from '../discovery
  * (live ones only), and which one `exec-server run` / the MCP bridge would use from DIR.
  * The token is never shown: it stays in the 0600 discovery file.
  */
-export const SERVERS_USAGE = `Usage: exec-server servers [--json] [--cwd DIR]
+const SERVERS_USAGE = `Usage: exec-server servers [--json] [--cwd DIR]
 
 Lists the exec servers advertised on this machine for this user (one per VS Code window with
 the extension): URL, process id, application, start time and workspace folders. "*" marks the
@@ -42,7 +42,7 @@ export interface ServersListing {
   servers: ServerRow[];
 }
 
-export async function listServers(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ServersListing> {
+async function listServers(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ServersListing> {
   const dir = discoveryDir(env);
   const all = await trustedServers(dir);
   let selected: ServersListing['selected'] = null;
@@ -77,7 +77,7 @@ function sameUrl(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-export function formatServers(l: ServersListing): string {
+function formatServers(l: ServersListing): string {
   const lines: string[] = [];
   if (l.servers.length === 0) lines.push(`No exec server is advertised in ${l.directory}.`);
   for (const s of l.servers) {

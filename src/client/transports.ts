@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { createMessageConnection, ResponseError, type Message } from 'vscode-jsonrpc/node';
 import { RpcError } from '../protocol/errors';
@@ -104,10 +104,6 @@ export function openStdio(child: ChildProcess, cb: TransportCallbacks): ClientTr
     cb.closed('server process exited');
   });
   return rpc.transport;
-}
-
-export function spawnStdioServer(command: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
 }
 
 export function openInProcess(server: ExecServer, cb: TransportCallbacks): ClientTransport {

@@ -31,18 +31,18 @@ export interface DiscoveryInfo {
   hostMode?: 'inProcess' | 'child';
 }
 
-export const DISCOVERY_FILE = /^server-(\d+)-(\d+)\.json$/;
+const DISCOVERY_FILE = /^server-(\d+)-(\d+)\.json$/;
 
 export function discoveryDir(env: NodeJS.ProcessEnv = process.env): string {
   return hostPlatform().discoveryDir(env);
 }
 
-export function discoveryFileName(pid: number, port: number): string {
+function discoveryFileName(pid: number, port: number): string {
   return `server-${pid}-${port}.json`;
 }
 
 /** Create the directory 0700, or check an existing one is a real directory owned by us. */
-export async function ensureDiscoveryDir(dir = discoveryDir()): Promise<string> {
+async function ensureDiscoveryDir(dir = discoveryDir()): Promise<string> {
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await fs.promises.lstat(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);

@@ -90,7 +90,7 @@ export async function trustedServers(dir = discoveryDir()): Promise<Array<Discov
  * The server whose workspace folder holds one of `places` most closely (longest folder path),
  * then the newest (`startedAt`). Pure, for tests.
  */
-export function pickByFolder<T extends Pick<DiscoveryInfo, 'workspaceFolders' | 'startedAt'>>(servers: T[], places: string[]): T | undefined {
+function pickByFolder<T extends Pick<DiscoveryInfo, 'workspaceFolders' | 'startedAt'>>(servers: T[], places: string[]): T | undefined {
   let best: { s: T; len: number } | undefined;
   for (const s of servers) {
     for (const folder of s.workspaceFolders) {

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
  * work before it calls activate() (not the file read and compile, which VS Code reports as
  * "Load Code").
  */
-export const MODULE_EVALUATED_AT = performance.now();
+const MODULE_EVALUATED_AT = performance.now();
 
 export type ActivationPhase = 'listening' | 'discoveryWritten';
 

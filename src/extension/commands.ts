@@ -9,7 +9,6 @@ import { processDescription, type Node } from './processTree';
 import type { ServerController } from './serverController';
 
 export const VIEW_ID = 'execServer.processes';
-export const CONTAINER_ID = 'execServer';
 
 interface Deps {
   controller: ServerController;
@@ -155,7 +154,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
   ];
 }
 
-export function codexEnvironmentsToml(url: string, token: string): string {
+function codexEnvironmentsToml(url: string, token: string): string {
   return [
     '# $CODEX_HOME/environments.toml (default ~/.codex/environments.toml): run codex commands through',
     '# the exec server of this VS Code window. The token changes whenever the server restarts.',

@@ -32,7 +32,7 @@ export interface ConnectResult {
 
 const LANG: Record<SetupStep['kind'], string> = { command: 'sh', json: 'json', toml: 'toml' };
 
-export function setupMarkdown(s: AgentSetup, launcher: string): string {
+function setupMarkdown(s: AgentSetup, launcher: string): string {
   const out = [`# Connect ${s.label} to the Exec Server`, ''];
   out.push(`Its commands then run in the exec server of the VS Code window whose folder holds its working directory, and show in the Exec Server sidebar under "${s.label}". The MCP server runs \`${launcher} mcp\` (a launcher this extension keeps up to date; it holds no token).`, '');
   s.steps.forEach((step, i) => {
@@ -46,7 +46,7 @@ export function setupMarkdown(s: AgentSetup, launcher: string): string {
 }
 
 /** Command steps `writeAgentSetup` does not do itself: every `… mcp add …` is done as a file edit. */
-export function manualSteps(s: AgentSetup): SetupStep[] {
+function manualSteps(s: AgentSetup): SetupStep[] {
   return s.steps.filter((st) => st.kind === 'command' && !/\bmcp add\b/.test(st.text));
 }
 

@@ -7,7 +7,7 @@ export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ');
 }
 
-export function quoteArg(a: string): string {
+function quoteArg(a: string): string {
   if (a === '') return "''";
   if (/^[\w@%+=:,./~-]+$/.test(a)) return a;
   return `'${a.replace(/'/g, `'\\''`)}'`;
@@ -48,9 +48,4 @@ export function formatClock(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-/** A URL without its token, safe for logs and tooltips. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1***');
 }

@@ -19,7 +19,7 @@ export interface LauncherInfo {
   written: boolean;
 }
 
-export function launcherPath(globalStorageDir: string, platform: NodeJS.Platform = process.platform): string {
+function launcherPath(globalStorageDir: string, platform: NodeJS.Platform = process.platform): string {
   return path.join(globalStorageDir, 'bin', platform === 'win32' ? 'exec-server.cmd' : 'exec-server');
 }
 

@@ -17,7 +17,7 @@ import type { ServerController } from './serverController';
 export const MCP_PROVIDER_ID = 'execServer.mcp'; // = contributes.mcpServerDefinitionProviders[0].id
 export const MCP_SERVER_LABEL = 'Exec Server';
 /** The name Cursor shows (and tool prefixes use): short, [a-z0-9_-]. */
-export const CURSOR_SERVER_NAME = 'exec-server';
+const CURSOR_SERVER_NAME = 'exec-server';
 
 /** The part of vscode.McpStdioServerDefinition (1.101) used here. */
 export interface McpStdioDefinition {

@@ -19,8 +19,8 @@ export const FLOOD_FLUSH_MS = 500;
  * burst and its newest part; the middle is replaced by a note. Memory per channel stays bounded
  * whatever the rate.
  */
-export const HEAD_CHARS = 16 * 1024;
-export const TAIL_CHARS = 48 * 1024;
+const HEAD_CHARS = 16 * 1024;
+const TAIL_CHARS = 48 * 1024;
 /**
  * What reaches VS Code is bounded too: every append (and every replace(), which VS Code
  * implements as an append plus an offset) lands in an output file on disk, which the workbench
@@ -32,7 +32,7 @@ export const TAIL_CHARS = 48 * 1024;
 export const CHANNEL_RATE_CHARS_PER_S = 64 * 1024;
 export const CHANNEL_BURST_CHARS = 64 * 1024;
 /** Smallest write worth a flush while the bucket refills (so the end line always gets through). */
-export const MIN_WRITE_CHARS = 4 * 1024;
+const MIN_WRITE_CHARS = 4 * 1024;
 /**
  * Opening a channel replays the retained output (the server bounds it: retainedOutputBytes) in
  * one write, whole up to this size; beyond it, its start and its newest part.
@@ -77,7 +77,7 @@ export interface ThrottleClock {
   clearTimeout(handle: unknown): void;
 }
 
-export const realClock: ThrottleClock = {
+const realClock: ThrottleClock = {
   now: () => performance.now(),
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),

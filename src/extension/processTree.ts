@@ -30,12 +30,12 @@ export interface Group {
   processes: ProcessEntry[];
 }
 
-export function groupIdOf(clientName: string): string {
+function groupIdOf(clientName: string): string {
   return `agent:${agentGroupName(clientName)}`;
 }
 /** Commands run in VS Code's terminals (terminalExecutions.ts), whoever typed them. */
-export const TERMINALS_GROUP_ID = 'terminals';
-export const TERMINALS_GROUP_LABEL = 'Terminals';
+const TERMINALS_GROUP_ID = 'terminals';
+const TERMINALS_GROUP_LABEL = 'Terminals';
 
 function groupIdOfProcess(model: ProcessModel, p: ProcessEntry): string {
   if (p.local) return TERMINALS_GROUP_ID;
@@ -43,7 +43,7 @@ function groupIdOfProcess(model: ProcessModel, p: ProcessEntry): string {
 }
 
 /** Groups in display order: live ones first, newest first; the terminals last (when it has rows). */
-export function buildGroups(model: ProcessModel): Group[] {
+function buildGroups(model: ProcessModel): Group[] {
   const groups = new Map<string, Group>();
   const get = (clientName: string) => {
     const id = groupIdOf(clientName);
@@ -219,7 +219,7 @@ function groupState(g: Group): 'connected' | 'detached' | 'ended' {
   return 'ended';
 }
 
-export function groupItem(g: Group): vscode.TreeItem {
+function groupItem(g: Group): vscode.TreeItem {
   const item = new vscode.TreeItem(g.label || '(unnamed client)', vscode.TreeItemCollapsibleState.Expanded);
   item.id = g.id;
   const running = g.processes.filter((p) => !isFinished(p)).length;
@@ -278,7 +278,7 @@ export function processDescription(p: ProcessEntry, now = Date.now()): string {
   }
 }
 
-export function processItem(p: ProcessEntry): vscode.TreeItem {
+function processItem(p: ProcessEntry): vscode.TreeItem {
   const label = displayCommand(p.snap);
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `process:${p.snap.key}`;
@@ -293,7 +293,7 @@ export function processItem(p: ProcessEntry): vscode.TreeItem {
   return item;
 }
 
-export function processTooltip(p: ProcessEntry): vscode.MarkdownString {
+function processTooltip(p: ProcessEntry): vscode.MarkdownString {
   const s = p.snap;
   const md = new vscode.MarkdownString(undefined, true);
   md.appendCodeblock(metaString(s.metadata, 'command', 10_000) ?? commandLine(s.argv), 'shellscript');

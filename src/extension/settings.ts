@@ -22,7 +22,7 @@ export const SECTION = 'execServer';
 export const SERVER_SETTINGS = ['host', 'port', 'hostMode', 'retainedOutputBytes', 'sessionTtlSeconds', 'terminateGraceMs', 'codexPath', 'reloadGraceSeconds'] as const;
 
 /** Default reload grace: a slow reload measured in code-server plus a margin (see the README). */
-export const DEFAULT_RELOAD_GRACE_SECONDS = 20;
+const DEFAULT_RELOAD_GRACE_SECONDS = 20;
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);

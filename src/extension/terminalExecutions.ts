@@ -17,8 +17,8 @@ import type { ProcessControl, ProcessModel } from './processModel';
  * them, and records the model no longer lists are dropped here).
  * Nothing fires for a terminal whose shell integration did not activate.
  */
-export const TERMINALS_SESSION_ID = 'vscode-terminals';
-export const FINISHED_KEEP_BYTES = 64 * 1024;
+const TERMINALS_SESSION_ID = 'vscode-terminals';
+const FINISHED_KEEP_BYTES = 64 * 1024;
 
 interface Record {
   key: string;

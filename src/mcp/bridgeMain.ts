@@ -1,6 +1,6 @@
 import { redact } from './serverLink';
 
-export const MCP_USAGE = `Usage: exec-server mcp [--url ws://127.0.0.1:PORT] [--token-file PATH] [--no-login]
+const MCP_USAGE = `Usage: exec-server mcp [--url ws://127.0.0.1:PORT] [--token-file PATH] [--no-login]
 
 A stdio MCP server whose tools (run_command, get_output, send_input, list_processes,
 stop_process) run commands in the exec server, so they show in VS Code's Exec Server sidebar.

@@ -41,7 +41,7 @@ export type ProcessResult = {
 };
 
 /** A tool failure the agent can act on; nothing was started or changed. */
-export class ToolError extends Error {}
+class ToolError extends Error {}
 
 const FINISHED_KEPT = 100;
 const ROOTS_TIMEOUT_MS = 2_000;

@@ -22,7 +22,7 @@ export interface Page {
 const MARKER_ROOM = 200;
 const NL = 0x0a;
 
-export function decodeOutput(buf: Buffer, tty: boolean): string {
+function decodeOutput(buf: Buffer, tty: boolean): string {
   const text = buf.toString('utf8');
   return tty ? stripAnsi(text) : text;
 }

@@ -30,7 +30,7 @@ export interface Connected {
 }
 
 /** A connection error the agent can act on (nothing was run). */
-export class LinkError extends Error {}
+class LinkError extends Error {}
 
 /**
  * The bridge's one connection to the exec server (one per MCP session). Made when a tool first

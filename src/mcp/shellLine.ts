@@ -33,7 +33,7 @@ export function shellArgv(
  * Non-interactive defaults: nothing may stop on a prompt or a pager the agent cannot see.
  * The agent's own `env` wins over them.
  */
-export const NON_INTERACTIVE_ENV: Readonly<Record<string, string>> = {
+const NON_INTERACTIVE_ENV: Readonly<Record<string, string>> = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_PAGER: 'cat',
   PAGER: 'cat',

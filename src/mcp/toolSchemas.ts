@@ -92,7 +92,7 @@ export const listProcessesInput = {
   include_finished: z.boolean().optional().describe('Also list processes that have ended (default false: running ones only)'),
 };
 
-export const processInfoShape = {
+const processInfoShape = {
   process_id: z.string(),
   pid: z.number().int(),
   command: z.string(),

@@ -74,7 +74,7 @@ function trySignal(deps: PlatformDeps, target: number, signal: NodeJS.Signals | 
 }
 
 /** Linux and macOS: process groups and signals. They differ in where things live. */
-export function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostPlatform {
+function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostPlatform {
   return {
     id,
     childLeadsGroup: true,
@@ -111,7 +111,7 @@ export function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostP
   };
 }
 
-export function windowsPlatform(deps: PlatformDeps): HostPlatform {
+function windowsPlatform(deps: PlatformDeps): HostPlatform {
   return {
     id: 'win32',
     childLeadsGroup: false,

@@ -25,7 +25,7 @@ export interface ServerConfig {
   codexPath?: string;
 }
 
-export const DEFAULT_CONFIG: ServerConfig = {
+const DEFAULT_CONFIG: ServerConfig = {
   retainedOutputBytes: 1024 * 1024,
   closedOutputBudgetBytes: 64 * 1024 * 1024,
   sessionTtlMs: 80_000,

@@ -112,7 +112,7 @@ function isWritableDir(p: string): boolean {
   }
 }
 
-export const fifoPipes = new FifoPool();
+const fifoPipes = new FifoPool();
 
 export interface StdioEnd extends PipeEnds {
   /** Our end as a stream (a libuv pipe handle, as process.stdin gets for a pipe). */

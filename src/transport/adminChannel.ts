@@ -24,7 +24,7 @@ import { LineSplitter } from './lineFraming';
  * too until the pipe drains, and then one admin/outputDropped {key} per such process is sent.
  * The owner re-fetches from admin/retainedOutput by seq (src/client/adminClient.ts does).
  */
-export const DEFAULT_ADMIN_HIGH_WATER_MARK = 8 * 1024 * 1024;
+const DEFAULT_ADMIN_HIGH_WATER_MARK = 8 * 1024 * 1024;
 /** Requests from the owner are small; this only guards against a runaway line. */
 const MAX_REQUEST_LINE_BYTES = 64 * 1024 * 1024;
 

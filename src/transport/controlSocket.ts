@@ -41,7 +41,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 const HELLO_TIMEOUT_MS = 5_000;
 
 /** Create (or check) the 0700 directory of the control sockets; refuses one that is not ours. */
-export function ensurePrivateDir(dir: string): void {
+function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);

@@ -32,7 +32,7 @@ export interface WebSocketListener {
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
-export const DEFAULT_HEARTBEAT_MS = 30_000;
+const DEFAULT_HEARTBEAT_MS = 30_000;
 
 /**
  * Reused buffers for output frames (a 64 KiB chunk is ~87 KiB of frame). A frame is released

@@ -84,7 +84,7 @@ export async function saveSlotPort(s: SlotStores, id: string, port: number): Pro
  * one); the directory 0700; kept short (a UNIX socket path has a ~100-byte limit). A named pipe
  * on Windows.
  */
-export function controlSocketPath(id: string, env: NodeJS.ProcessEnv = process.env): string {
+function controlSocketPath(id: string, env: NodeJS.ProcessEnv = process.env): string {
   if (process.platform === 'win32') return `\\\\.\\pipe\\exec-server-vscode-${os.userInfo().username}-${id}`;
   return path.join(`${discoveryDir(env)}-ctl`, `${id}.sock`);
 }

@@ -59,7 +59,7 @@ function onPath(name: string, pathVar: string): string | null {
 }
 
 /** ELF or Mach-O magic: something the kernel runs directly (not a #! script). */
-export function isNativeExecutable(p: string): boolean {
+function isNativeExecutable(p: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(p, 'r');

@@ -59,7 +59,7 @@ function refused(access: Exclude<Access, 'none'>): RpcError {
  * dangling symlink as the last existing component is followed to its target's text, so
  * writing through it is judged where the write would land.
  */
-export function resolveExisting(p: string): string {
+function resolveExisting(p: string): string {
   let cur = path.resolve(p);
   const rest: string[] = [];
   for (let hops = 0; hops < 256; hops++) {

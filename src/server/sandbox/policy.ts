@@ -46,7 +46,7 @@ export function refusalToRpc(err: unknown): unknown {
 }
 
 /** Upstream's wording (codex-rs exec-server), so a client or a user can recognise it. */
-export const REFUSAL_PREFIX = 'sandbox intent cannot be enforced on this executor';
+const REFUSAL_PREFIX = 'sandbox intent cannot be enforced on this executor';
 /** What a user can always do instead; said after every refusal. */
 export const UNSANDBOXED_HINT =
   'To run the command without a sandbox instead, start codex with `--sandbox danger-full-access`';
@@ -188,7 +188,7 @@ function entryPaths(p: unknown, req: SandboxRequest, env: NodeJS.ProcessEnv): st
 }
 
 /** True when `p` is `root` or below it (both normalised, absolute). */
-export function isWithin(p: string, root: string): boolean {
+function isWithin(p: string, root: string): boolean {
   if (root === '/') return true;
   return p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
 }
