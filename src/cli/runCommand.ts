@@ -220,10 +220,13 @@ class RunSession {
       process.stderr.write(`exec-server run: lost the connection to the exec server (${end.message}); the command was stopped by the server\n`);
       return EXIT_NO_SERVER;
     }
+    if (this.readerGone && end.signal) return 128 + os.constants.signals.SIGPIPE;
     return exitStatus(end);
   }
 
   private exit: ExitedEvent | undefined;
+  /** Our stdout or stderr reader went away (EPIPE) and we terminated the command for it. */
+  private readerGone = false;
 
   /** Output to our own streams; a full sink pauses the connection (the server then pauses the process). */
   private emit(e: OutputEvent): void {
@@ -242,14 +245,18 @@ class RunSession {
 
   /**
    * Our reader went away (\`exec-server run -- cmd | head -1\`): a command run directly would die
-   * of SIGPIPE at its next write, so this one is terminated, and output goes nowhere.
+   * of SIGPIPE at its next write, so this one is terminated, and output goes nowhere. Its
+   * status is then a SIGPIPE death's (141), as a shell's PIPESTATUS would show for the command
+   * itself: the SIGTERM is our doing, not the command's.
    */
   private watchSinks(): void {
     for (const sink of [process.stdout, process.stderr]) {
       const onError = (err: NodeJS.ErrnoException) => {
         sink.destroy();
         if (this.pausedBy.delete(sink) && this.pausedBy.size === 0) this.client.resumeIncoming();
-        if (err.code === 'EPIPE') void this.client.terminate(this.processId).catch(() => undefined);
+        if (err.code !== 'EPIPE') return;
+        this.readerGone = true;
+        void this.client.terminate(this.processId).catch(() => undefined);
       };
       sink.on('error', onError);
       this.cleanups.push(() => sink.off('error', onError));
