@@ -1,3 +1,4 @@
+import { hostPlatform } from '../platform/hostPlatform';
 import type { Json } from './jsonMerge';
 import { tomlString, tomlStringArray } from './tomlTable';
 
@@ -80,9 +81,9 @@ const DISPLAY_FILE: Record<ConfigTarget, string> = {
   'opencode-config': '~/.config/opencode/opencode.json',
   'cursor-mcp': '~/.cursor/mcp.json',
   'vscode-mcp':
-    process.platform === 'darwin'
+    hostPlatform().id === 'darwin'
       ? '~/Library/Application Support/Code/User/mcp.json'
-      : process.platform === 'win32'
+      : hostPlatform().id === 'win32'
         ? '%APPDATA%\\Code\\User\\mcp.json'
         : '~/.config/Code/User/mcp.json',
 };

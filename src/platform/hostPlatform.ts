@@ -47,6 +47,26 @@ export interface HostPlatform {
   readonly ptyTailReadable: boolean;
   /** Extra environment the watchdog process needs to start (Windows: SystemRoot). */
   watchdogEnv(env?: NodeJS.ProcessEnv): Record<string, string>;
+  /** Whether argv[0] names a file rather than a command to search for (`./x`, Windows `.\\x`). */
+  hasPathSeparator(program: string): boolean;
+  /**
+   * Whether we search PATH for argv[0] as execvp would (POSIX), for clear errors before the
+   * spawn. Windows: no; the OS searches, with PATHEXT.
+   */
+  readonly searchesPathLikeExecvp: boolean;
+  /**
+   * Whether a file that is neither ELF nor `#!` must be refused before the spawn (ENOEXEC, as
+   * upstream): Linux, where the check is exact. macOS executables are Mach-O, and Windows
+   * decides by extension: the OS says there.
+   */
+  readonly checksExecFormat: boolean;
+  /** Whether files have POSIX modes (0600 secrets, 0700 directories). Windows: ACLs, no modes. */
+  readonly fileModes: boolean;
+  /**
+   * Where a private local socket named `name` lives: a UNIX socket in `posixDir` (POSIX) or a
+   * named pipe of this user (Windows, where pipes have no directory).
+   */
+  localSocketPath(posixDir: string, name: string): string;
 }
 
 export interface PlatformDeps {
@@ -60,6 +80,8 @@ export interface PlatformDeps {
   /** /run/user/<uid> when it exists, is a directory owned by this user and private; else undefined. */
   ownRuntimeDir(): string | undefined;
   env: NodeJS.ProcessEnv;
+  /** os.userInfo().username */
+  username(): string;
 }
 
 const APP_DIR = 'exec-server-vscode';
@@ -108,6 +130,11 @@ function posixPlatform(id: 'linux' | 'darwin', deps: PlatformDeps): HostPlatform
     },
     ptyTailReadable: true,
     watchdogEnv: () => ({}),
+    hasPathSeparator: (program) => program.includes('/'),
+    searchesPathLikeExecvp: true,
+    checksExecFormat: id === 'linux',
+    fileModes: true,
+    localSocketPath: (posixDir, name) => path.posix.join(posixDir, `${name}.sock`),
   };
 }
 
@@ -135,6 +162,11 @@ function windowsPlatform(deps: PlatformDeps): HostPlatform {
     openFdCount: () => undefined,
     ptyTailReadable: false,
     watchdogEnv: (env = deps.env) => ({ SystemRoot: env.SystemRoot ?? 'C:\\Windows' }),
+    hasPathSeparator: (program) => program.includes('/') || program.includes('\\'),
+    searchesPathLikeExecvp: false,
+    checksExecFormat: false,
+    fileModes: false,
+    localSocketPath: (_posixDir, name) => `\\\\.\\pipe\\${APP_DIR}-${deps.username()}-${name}`,
   };
 }
 
@@ -173,6 +205,7 @@ export function hostPlatform(): HostPlatform {
         }
       },
       env: process.env,
+      username: () => os.userInfo().username,
     });
   }
   return current;

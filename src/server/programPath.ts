@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostPlatform } from '../platform/hostPlatform';
 import { internalError } from '../protocol/errors';
 import { osFailure } from './osError';
 
@@ -13,12 +14,13 @@ const DEFAULT_SEARCH_PATH = '/bin:/usr/bin';
  */
 export function resolveProgram(program: string, env: Record<string, string>, cwd: string): string {
   if (program === '') throw internalError('missing program: argv[0] is empty');
-  if (program.includes('/') || (process.platform === 'win32' && program.includes('\\'))) {
+  const platform = hostPlatform();
+  if (platform.hasPathSeparator(program)) {
     const candidate = path.resolve(cwd, program);
     checkExecutable(candidate, program);
     return candidate;
   }
-  if (process.platform === 'win32') return program; // let the OS search PATHEXT
+  if (!platform.searchesPathLikeExecvp) return program; // Windows: the OS searches, with PATHEXT
   const searchPath = env.PATH ?? DEFAULT_SEARCH_PATH;
   let sawNonExecutable: string | undefined;
   for (const dir of searchPath.split(':')) {
@@ -72,7 +74,7 @@ function statOrUndefined(p: string): fs.Stats | undefined {
  * binfmt_misc handlers registered may run more formats, so there the kernel decides.
  */
 export function checkExecFormat(file: string, program: string): void {
-  if (process.platform !== 'linux') return;
+  if (!hostPlatform().checksExecFormat) return;
   const h = readHead(file);
   if (!h) return; // unreadable but executable (mode --x): the exec itself will tell
   if (h.subarray(0, 4).equals(ELF_MAGIC)) return;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { hostPlatform } from '../platform/hostPlatform';
 import { AdminAdopt, type AdoptParams, type AdoptResult } from '../protocol/admin';
 import { ErrorCode, toWireError } from '../protocol/errors';
 import { decodeMessage, decodeServerMessage, encodeError, encodeRequest, encodeResponse, type RequestId } from '../protocol/jsonrpc';
@@ -46,7 +47,7 @@ function ensurePrivateDir(dir: string): void {
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) throw new Error(`${dir} is not owned by this user`);
-  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+  if (hostPlatform().fileModes && (st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
 }
 
 export interface ControlServerOptions {
@@ -65,7 +66,7 @@ export interface ControlServer {
 
 /** Listen on `o.path` (its directory must be private; a stale socket file is replaced). */
 export async function listenControlSocket(o: ControlServerOptions): Promise<ControlServer> {
-  if (process.platform !== 'win32') {
+  if (hostPlatform().fileModes) {
     ensurePrivateDir(path.dirname(o.path));
     await removeIfStale(o.path);
   }
@@ -77,14 +78,14 @@ export async function listenControlSocket(o: ControlServerOptions): Promise<Cont
       resolve();
     });
   });
-  if (process.platform !== 'win32') fs.chmodSync(o.path, 0o600);
+  if (hostPlatform().fileModes) fs.chmodSync(o.path, 0o600);
   server.on('error', () => undefined);
   server.unref(); // the server's life is decided by its owner and the grace, not by this socket
   return {
     path: o.path,
     close: () => {
       server.close();
-      if (process.platform !== 'win32') {
+      if (hostPlatform().fileModes) {
         try {
           fs.unlinkSync(o.path);
         } catch {

@@ -21,6 +21,7 @@ function fakeDeps(o: { env?: NodeJS.ProcessEnv; alive?: number[]; dirs?: Record<
     homedir: () => (o.env?.HOME ?? '/home/u'),
     ownRuntimeDir: () => o.runtimeDir,
     env: o.env ?? {},
+    username: () => 'u',
   };
   return { deps, kills, spawned };
 }
@@ -109,5 +110,33 @@ describe('host platform: Windows', () => {
     assert.equal(p.discoveryDir({}), 'C:\\Users\\u\\AppData\\Local\\exec-server-vscode');
     assert.deepEqual(p.watchdogEnv({ SystemRoot: 'D:\\Win' }), { SystemRoot: 'D:\\Win' });
     assert.equal(p.openFdCount(), undefined);
+  });
+  it('programs: `\\` separates paths too, the OS searches PATH(EXT), no exec-format check, no file modes; control sockets are named pipes', () => {
+    const p = platformFor('win32', fakeDeps().deps);
+    assert.equal(p.hasPathSeparator('.\\build.cmd'), true);
+    assert.equal(p.hasPathSeparator('C:/tools/x.exe'), true);
+    assert.equal(p.hasPathSeparator('git'), false);
+    assert.equal(p.searchesPathLikeExecvp, false);
+    assert.equal(p.checksExecFormat, false);
+    assert.equal(p.fileModes, false);
+    assert.equal(p.localSocketPath('C:\\ignored', 'abc'), '\\\\.\\pipe\\exec-server-vscode-u-abc');
+  });
+});
+
+describe('host platform: programs and local sockets on POSIX', () => {
+  it('Linux: `/` only, PATH searched as execvp does, exec format checked, 0600/0700 modes, UNIX sockets in the private dir', () => {
+    const p = platformFor('linux', fakeDeps().deps);
+    assert.equal(p.hasPathSeparator('./x'), true);
+    assert.equal(p.hasPathSeparator('a\\b'), false); // a legal file name on POSIX, searched in PATH
+    assert.equal(p.searchesPathLikeExecvp, true);
+    assert.equal(p.checksExecFormat, true);
+    assert.equal(p.fileModes, true);
+    assert.equal(p.localSocketPath('/run/user/1/exec-server-vscode-ctl', 'abc'), '/run/user/1/exec-server-vscode-ctl/abc.sock');
+  });
+  it('macOS: as Linux, but Mach-O executables: the OS judges the format', () => {
+    const p = platformFor('darwin', fakeDeps().deps);
+    assert.equal(p.searchesPathLikeExecvp, true);
+    assert.equal(p.checksExecFormat, false);
+    assert.equal(p.fileModes, true);
   });
 });

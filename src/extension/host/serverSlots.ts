@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { discoveryDir } from '../../discovery/discoveryFiles';
+import { hostPlatform } from '../../platform/hostPlatform';
 
 /**
  * A stable address per window (issue 14): a window's server comes back on the same port with
@@ -85,6 +84,5 @@ export async function saveSlotPort(s: SlotStores, id: string, port: number): Pro
  * on Windows.
  */
 function controlSocketPath(id: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (process.platform === 'win32') return `\\\\.\\pipe\\exec-server-vscode-${os.userInfo().username}-${id}`;
-  return path.join(`${discoveryDir(env)}-ctl`, `${id}.sock`);
+  return hostPlatform().localSocketPath(`${discoveryDir(env)}-ctl`, id);
 }
