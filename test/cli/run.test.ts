@@ -7,10 +7,9 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { CLI, startWsCli, type CliServer } from '../helpers/cli';
 import { descendantsOf, isAlive, ProcessGuard, waitUntil } from '../helpers/procs';
-import { advertise, cleanEnv, runCliTo, serverFlags, spawnCli, tempDir, tokenFileFor } from './runHelpers';
+import { advertise, cleanEnv, runCliTo, serverFlags, spawnCli, spawnCollected, tempDir, tokenFileFor } from './runHelpers';
 import { exitStatus, parseRunArgs } from '../../src/cli/runCommand';
 
 const guard = new ProcessGuard();
@@ -80,21 +79,13 @@ test('SIGTERM to run terminates the command (128+15)', async () => {
 test('`run -- yes | head -1`: the reader goes, the command is stopped, and its status is a SIGPIPE death (141)', async () => {
   const marker = `epipe-${process.pid}-${Date.now()}`;
   // A real shell pipeline; PIPESTATUS[0] is what `run` exits with.
-  const sh = spawn('bash', ['-c', '"$NODE" "$CLI" run "$@" | head -n 1; echo "status=${PIPESTATUS[0]}" >&2', 'bash', ...flags, '--', 'yes', marker], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const script = '"$NODE" "$CLI" run "$@" | head -n 1; echo "status=${PIPESTATUS[0]}" >&2';
+  const r = await spawnCollected(guard, 'bash', ['-c', script, 'bash', ...flags, '--', 'yes', marker], {
     env: cleanEnv({ NODE: process.execPath, CLI }),
-  });
-  guard.track(sh.pid!);
-  let out = '';
-  let err = '';
-  sh.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  sh.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => sh.kill('SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((resolve) => sh.once('close', resolve));
-  clearTimeout(timer);
-  assert.equal(code, 0, err);
-  assert.equal(out, `${marker}\n`);
-  assert.match(err, /status=141\n/);
+  }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${marker}\n`);
+  assert.match(r.stderr, /status=141\n/);
   await waitUntil(() => !descendantsOf(server.pid).some((p) => cmdline(p) === `yes ${marker}`), 'the command to be stopped');
 });
 

@@ -44,7 +44,12 @@ export interface SpawnedCli {
 
 /** `node dist/cli.js ARGS` with stdin 'ignore' (/dev/null) unless `stdin` is 'pipe'. */
 export function spawnCli(guard: ProcessGuard, args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; cwd?: string } = {}): SpawnedCli {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], env: o.env ?? cleanEnv(), cwd: o.cwd });
+  return spawnCollected(guard, process.execPath, [CLI, ...args], o);
+}
+
+/** Any command, its output collected, SIGKILLed after 60 s at the latest. */
+export function spawnCollected(guard: ProcessGuard, command: string, args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; cwd?: string } = {}): SpawnedCli {
+  const proc = spawn(command, args, { stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'], env: o.env ?? cleanEnv(), cwd: o.cwd });
   guard.track(proc.pid!);
   let stdout = '';
   let stderr = '';
