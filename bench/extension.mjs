@@ -72,7 +72,8 @@ async function bundleSizes() {
   });
   return {
     devBytes: statSync(join(repo, 'dist/extension.js')).size,
-    productionBytes: r.outputFiles.find((f) => f.path.endsWith('extension.min.js')).contents.length,
+    // write: false, so outputFiles is there.
+    productionBytes: /** @type {import('esbuild').OutputFile} */ (r.outputFiles?.find((f) => f.path.endsWith('extension.min.js'))).contents.length,
     cliBytes: statSync(join(repo, 'dist/cli.js')).size,
     fixtureBytes: statSync(join(repo, 'bench/vscode/fixture/extension.js')).size,
   };
@@ -85,11 +86,12 @@ async function scrapeRunningExtensions(page, subject) {
   const names = subject === 'ours' ? /^(exec-server-dev\.exec-server-vscode|Exec Server for VS Code)$/ : /^(exec-server-dev\.exec-bench-fixture|Exec Server benchmark fixture)$/;
   const end = Date.now() + 30_000;
   for (;;) {
-    // eslint-disable-next-line no-undef -- this function runs in the page, where `document` exists.
-    const rows = await page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+    // This function runs in the page, where `document` exists (this program has no DOM types).
+    const rows = await page.evaluate(() => [.../** @type {any} */ (globalThis).document.querySelectorAll('.monaco-list-row')]
       .map((r) => ({ name: r.querySelector('.name')?.textContent ?? '', text: r.querySelector('.activation-time')?.textContent ?? '' })));
     const row = rows.find((r) => names.test(r.name) && /Activation: \d+ms/.test(r.text));
-    if (row) return { activationMs: Number(/Activation: (\d+)ms/.exec(row.text)[1]), startup: /Startup/.test(row.text) };
+    // find() above tested the same pattern: exec() matches.
+    if (row) return { activationMs: Number(/** @type {RegExpExecArray} */ (/Activation: (\d+)ms/.exec(row.text))[1]), startup: /Startup/.test(row.text) };
     if (Date.now() > end) return { error: `row not found: ${JSON.stringify(rows).slice(0, 500)}` };
     await sleep(200);
   }
