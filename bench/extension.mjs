@@ -70,10 +70,11 @@ async function bundleSizes() {
     minify: true, external: ['node-pty', 'vscode'], define: { EXEC_SERVER_VERSION: JSON.stringify(pkg.version) }, write: false, logLevel: 'error',
     outfile: join(repo, '.bench-results/extension.min.js'), // not written (write: false)
   });
+  const min = r.outputFiles?.find((f) => f.path.endsWith('extension.min.js'));
+  if (!min) throw new Error('esbuild gave no extension.min.js');
   return {
     devBytes: statSync(join(repo, 'dist/extension.js')).size,
-    // write: false, so outputFiles is there.
-    productionBytes: /** @type {import('esbuild').OutputFile} */ (r.outputFiles?.find((f) => f.path.endsWith('extension.min.js'))).contents.length,
+    productionBytes: min.contents.length,
     cliBytes: statSync(join(repo, 'dist/cli.js')).size,
     fixtureBytes: statSync(join(repo, 'bench/vscode/fixture/extension.js')).size,
   };
