@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const production = process.argv.includes('--production');
+/** @type {import('esbuild').BuildOptions} */
 const common = {
   bundle: true,
   platform: 'node',
@@ -17,6 +18,7 @@ const common = {
   logLevel: 'warning',
 };
 
+/** @type {{ in: string, out: string, banner?: { js: string } }[]} */
 const entries = [{ in: 'src/cli/main.ts', out: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
 // The orphan-proofing watchdog process, found next to cli.js and extension.js (src/server/groupWatchdog.ts).
 entries.push({ in: 'src/cli/watchdog.ts', out: 'dist/watchdog.js' });

@@ -70,9 +70,11 @@ async function bundleSizes() {
     minify: true, external: ['node-pty', 'vscode'], define: { EXEC_SERVER_VERSION: JSON.stringify(pkg.version) }, write: false, logLevel: 'error',
     outfile: join(repo, '.bench-results/extension.min.js'), // not written (write: false)
   });
+  const min = r.outputFiles?.find((f) => f.path.endsWith('extension.min.js'));
+  if (!min) throw new Error('esbuild gave no extension.min.js');
   return {
     devBytes: statSync(join(repo, 'dist/extension.js')).size,
-    productionBytes: r.outputFiles.find((f) => f.path.endsWith('extension.min.js')).contents.length,
+    productionBytes: min.contents.length,
     cliBytes: statSync(join(repo, 'dist/cli.js')).size,
     fixtureBytes: statSync(join(repo, 'bench/vscode/fixture/extension.js')).size,
   };
@@ -85,11 +87,12 @@ async function scrapeRunningExtensions(page, subject) {
   const names = subject === 'ours' ? /^(exec-server-dev\.exec-server-vscode|Exec Server for VS Code)$/ : /^(exec-server-dev\.exec-bench-fixture|Exec Server benchmark fixture)$/;
   const end = Date.now() + 30_000;
   for (;;) {
-    // eslint-disable-next-line no-undef -- this function runs in the page, where `document` exists.
-    const rows = await page.evaluate(() => [...document.querySelectorAll('.monaco-list-row')]
+    // This function runs in the page, where `document` exists (this program has no DOM types).
+    const rows = await page.evaluate(() => [.../** @type {any} */ (globalThis).document.querySelectorAll('.monaco-list-row')]
       .map((r) => ({ name: r.querySelector('.name')?.textContent ?? '', text: r.querySelector('.activation-time')?.textContent ?? '' })));
     const row = rows.find((r) => names.test(r.name) && /Activation: \d+ms/.test(r.text));
-    if (row) return { activationMs: Number(/Activation: (\d+)ms/.exec(row.text)[1]), startup: /Startup/.test(row.text) };
+    // find() above tested the same pattern: exec() matches.
+    if (row) return { activationMs: Number(/** @type {RegExpExecArray} */ (/Activation: (\d+)ms/.exec(row.text))[1]), startup: /Startup/.test(row.text) };
     if (Date.now() > end) return { error: `row not found: ${JSON.stringify(rows).slice(0, 500)}` };
     await sleep(200);
   }

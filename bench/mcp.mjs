@@ -116,7 +116,8 @@ async function pagingThroughput(c, b) {
   await readDirect();
   const tb = [];
   const td = [];
-  let shape;
+  /** @type {{ calls: number, chars: number, directCalls?: number }} */
+  let shape = { calls: 0, chars: 0 }; // N_PAGE ≥ 3: replaced by the last round's
   for (let i = 0; i < N_PAGE; i++) {
     let t = performance.now();
     shape = await pageBridge();

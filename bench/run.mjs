@@ -77,18 +77,21 @@ try {
 }
 // `floor` is the cheapest Node + ws exec server (bench/lib/floorServer.mjs): what a server in
 // this runtime cannot go below, measured with the same client. Only for the raw workloads.
-const targets = ['ours', 'baseline', 'floor', ...(codexBin ? ['codex'] : [])];
+/** @type {('ours' | 'baseline' | 'floor' | 'codex')[]} */
+const targets = ['ours', 'baseline', 'floor', ...(codexBin ? /** @type {const} */ (['codex']) : [])];
 const FLOOR_WORKLOADS = new Set(['pipe', 'pty', 'rtt:pty', 'rtt:pipe']);
 
 // ---------- running ----------
 
 const log = (s) => process.stderr.write(`${s}\n`);
+/** Per section, per target: each rep's result (or its error). @type {Record<string, Record<string, object[]>>} */
 const results = {};
 
 /** Runs `reps` rounds of [baseline, ours, codex], each server started once for the section. */
 async function section(name, reps, run) {
   if (!wants(name.split(':')[0])) return;
   log(`— ${name}`);
+  /** @type {Record<string, object[]>} */
   const out = (results[name] = { ours: [], baseline: [], floor: [], codex: [] });
   const kinds = targets.filter((k) => k !== 'floor' || FLOOR_WORKLOADS.has(name));
   const servers = {};

@@ -30,7 +30,8 @@ const { generateCorpus, LIVE } = require(path.join(root, 'out/test/reliability/c
 const { CaseRunner, newTally } = require(path.join(root, 'out/test/reliability/driver.js'));
 const { WsConn, liveStart } = require(path.join(root, 'out/test/reliability/conns.js'));
 
-const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+// Every live process's status has a VmRSS line (kernel threads aside).
+const rss = (pid) => Number(/** @type {RegExpExecArray} */ (/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8')))[1]) * 1024;
 const fds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
 const alive = (pid) => {
   try {
@@ -57,8 +58,9 @@ const url = await new Promise((resolve, reject) => {
 });
 let failed = '';
 const stopServer = async () => {
-  if (server.exitCode === null) process.kill(server.pid, 'SIGTERM');
-  await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+  // It printed its address above, so it was spawned and has a pid.
+  if (server.exitCode === null) process.kill(/** @type {number} */ (server.pid), 'SIGTERM');
+  await /** @type {Promise<void>} */ (new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', () => r()))));
 };
 process.on('SIGINT', () => void stopServer().then(() => process.exit(130)));
 

@@ -32,15 +32,21 @@ export class Proc {
     this.lines = 0;
     this.exitCode = null;
     this.waitTarget = 0;
+    /** @type {(() => void) | null} */
     this.waitResolve = null;
+    /** @type {() => void} */
+    this.resolveClosed = () => {}; // replaced by the executor below
+    /** @type {Promise<void>} */
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    /** The process/start response, set by Client.start(). @type {Promise<unknown> | undefined} */
+    this.started = undefined;
   }
 
   /** Resolves once the cumulative decoded output reaches `target` bytes. */
   waitBytes(target) {
     if (this.bytes >= target) return Promise.resolve();
     this.waitTarget = target;
-    return new Promise((resolve) => (this.waitResolve = resolve));
+    return /** @type {Promise<void>} */ (new Promise((resolve) => (this.waitResolve = resolve)));
   }
 
   _chunk(data, s, e) {

@@ -38,9 +38,12 @@ wss.on('connection', (ws, req) => {
       t.onExit(({ exitCode }) => finished(id, proc, exitCode));
     } else {
       const c = spawn(argv[0], argv.slice(1), { env, detached: true, stdio: [pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-      Object.assign(proc, { pid: c.pid, write: (b) => c.stdin?.write(b), pause: () => c.stdout.pause(), resume: () => c.stdout.resume() });
-      c.stdout.on('data', output(id, proc, 'stdout'));
-      c.stderr.on('data', output(id, proc, 'stderr'));
+      // stdout and stderr are 'pipe' above (the conditional stdin hides that from the types).
+      const stdout = /** @type {import('node:stream').Readable} */ (c.stdout);
+      const stderr = /** @type {import('node:stream').Readable} */ (c.stderr);
+      Object.assign(proc, { pid: c.pid, write: (b) => c.stdin?.write(b), pause: () => stdout.pause(), resume: () => stdout.resume() });
+      stdout.on('data', output(id, proc, 'stdout'));
+      stderr.on('data', output(id, proc, 'stderr'));
       c.on('close', (code) => finished(id, proc, code ?? 1));
     }
     procs.set(id, proc);
@@ -69,5 +72,5 @@ wss.on('connection', (ws, req) => {
     }
   });
 });
-wss.on('listening', () => process.stderr.write(`listening on ws://127.0.0.1:${wss.address().port}\n`));
+wss.on('listening', () => process.stderr.write(`listening on ws://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (wss.address()).port}\n`));
 process.on('SIGTERM', () => process.exit(0));

@@ -97,6 +97,7 @@ function waitLine(stream, re, timeoutMs, what) {
 export async function startServer(kind, opts = {}) {
   let child;
   let url;
+  /** @type {Record<string, string>} */
   let headers = {};
   let tmp;
   if (kind === 'ours') {
@@ -116,6 +117,7 @@ export async function startServer(kind, opts = {}) {
     child = spawn(process.execPath, [join(ROOT, 'bench/lib/floorServer.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
     url = await waitLine(child.stderr, /listening on (ws:\/\/\S+)/, 10_000, 'floor server');
   } else {
+    if (!opts.codexBin) throw new Error('startServer(\'codex\') needs opts.codexBin');
     child = spawn(opts.codexBin, ['exec-server', '--listen', 'ws://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
     url = await waitLine(child.stdout, /(ws:\/\/\S+)/, 10_000, 'codex exec-server');
   }

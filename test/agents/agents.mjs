@@ -8,6 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE, baseEnv } from './harness.mjs';
 
+/**
+ * configure()'s argument; `mcp` null = the agent's config already registers the bridge.
+ * @typedef {{ world: { home: string, root: string, workspace: string }, bin: string, mockUrl: string,
+ *   mcp: { command: string, args: string[], env?: Record<string, string> } | null, prompt: string,
+ *   allowedTools?: string[], approvalMode?: string, extraArgs?: string[] }} ConfigureArgs
+ */
+
 const toml = (s) => JSON.stringify(String(s));
 const tomlInline = (obj) => `{ ${Object.entries(obj).map(([k, v]) => `${toml(k)} = ${toml(v)}`).join(', ')} }`;
 
@@ -28,6 +35,7 @@ export const codex = {
   name: 'codex',
   toolCall: (server, tool, args) => ({ namespace: `mcp__${server}`, tool, args }),
   /** codex reads $CODEX_HOME/config.toml; `mcp` null = a config.toml already holding [mcp_servers.exec]. */
+  /** @param {ConfigureArgs} o */
   configure({ world, bin, mockUrl, mcp, prompt }) {
     const codexHome = join(world.home, '.codex');
     mkdirSync(codexHome, { recursive: true });
@@ -80,6 +88,7 @@ export const claude = {
    * mcp null: the user-scope set-up already in HOME (~/.claude.json, ~/.claude/settings.json).
    * allowedTools: what the user allowed for this non-interactive run (-p cannot ask).
    */
+  /** @param {ConfigureArgs} o */
   configure({ world, bin, mockUrl, mcp, prompt, allowedTools = ['mcp__exec'] }) {
     const env = baseEnv(world, {
       ANTHROPIC_BASE_URL: mockUrl,
@@ -107,6 +116,7 @@ export const gemini = {
   name: 'gemini',
   toolCall: (server, tool, args) => ({ tool: `mcp_${server}_${tool}`, args }),
   /** Writes the offline settings into ~/.gemini/settings.json, merged with what is there. */
+  /** @param {ConfigureArgs} o */
   configure({ world, bin, mockUrl, mcp, prompt, approvalMode = 'yolo' }) {
     const settings = {
       security: { auth: { selectedType: 'gemini-api-key' } },
@@ -143,6 +153,7 @@ export const copilot = {
   name: 'copilot',
   toolCall: (server, tool, args) => ({ tool: `${server}-${tool}`, args }),
   /** extraArgs: e.g. the set-up's `--deny-tool shell` (Copilot CLI has no setting for it). */
+  /** @param {ConfigureArgs} o */
   configure({ world, bin, mockUrl, mcp, prompt, extraArgs = [] }) {
     const env = baseEnv(world, {
       XDG_CACHE_HOME: sharedCopilotCache(),
@@ -168,6 +179,7 @@ export const copilot = {
 export const opencode = {
   name: 'opencode',
   toolCall: (server, tool, args) => ({ tool: `${server}_${tool}`, args }),
+  /** @param {ConfigureArgs} o */
   configure({ world, bin, mockUrl, mcp, prompt }) {
     const cfg = {
       $schema: 'https://opencode.ai/config.json',

@@ -69,9 +69,11 @@ export async function startExecServer(world, { startTimeoutMs = 20_000 } = {}) {
     child.stderr.on('data', onData);
     child.once('exit', onExit);
   });
-  const exited = new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  // It printed its address, so it was spawned and has a pid.
+  const pid = /** @type {number} */ (child.pid);
+  const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
   return {
-    pid: child.pid,
+    pid,
     url,
     port: Number(new URL(url).port),
     token,
@@ -79,12 +81,12 @@ export async function startExecServer(world, { startTimeoutMs = 20_000 } = {}) {
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       try {
-        process.kill(child.pid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
       } catch {}
-      const t = setTimeout(() => killGroup(child.pid), 5000);
+      const t = setTimeout(() => killGroup(pid), 5000);
       await exited;
       clearTimeout(t);
-      killGroup(child.pid); // whatever it left in its group
+      killGroup(pid); // whatever it left in its group
     },
   };
 }
@@ -119,7 +121,12 @@ export function bridgeServer(world) {
   return { command: NODE, args: [CLI, 'mcp'], env: { EXEC_SERVER_DISCOVERY_DIR: world.discovery } };
 }
 
-/** A clean environment: nothing from the caller's own agent setup, keys or servers leaks in. */
+/**
+ * A clean environment: nothing from the caller's own agent setup, keys or servers leaks in.
+ * @param {{ home: string, root: string }} world
+ * @param {Record<string, string>} [extra]
+ * @returns {Record<string, string>}
+ */
 export function baseEnv(world, extra = {}) {
   const env = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',

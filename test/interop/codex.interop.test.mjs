@@ -133,6 +133,7 @@ test('tty exec_command driven by write_stdin', { timeout: TEST_TIMEOUT_MS }, asy
 test('wrong token: codex reports "No usable execution environment"', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const token = newToken();
   const { server, model, workdir } = await setup(t, { token, script: pipeScript('wrong-token') });
+  /** @type {[string, { environmentsToml?: { url: string, authBearerToken: string }, execServerUrl?: string }][]} */
   const cases = [['environments.toml bearer', { environmentsToml: { url: server.url, authBearerToken: 'wrong-' + token } }]];
   if (server.supportsQueryToken) {
     cases.push(['CODEX_EXEC_SERVER_URL ?token=', { execServerUrl: `${server.url}/?token=wrong-${token}` }]);

@@ -34,7 +34,10 @@ export function environmentsTomlText(environmentsToml) {
   return lines.join('\n') + '\n';
 }
 
-/** The flags from /work/shared/notes/codex-mock-model.md. */
+/**
+ * The flags from /work/shared/notes/codex-mock-model.md.
+ * @param {{ prompt: string, workdir: string, mockBaseUrl: string, sandbox?: string, extraArgs?: string[] }} o
+ */
 export function codexExecArgs({ prompt, workdir, mockBaseUrl, sandbox = 'bypass', extraArgs = [] }) {
   const sandboxArgs =
     sandbox === 'bypass'
@@ -104,7 +107,7 @@ export function runCodexExec(o) {
     let timedOut = false;
     const kill = () => {
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-Number(child.pid), 'SIGKILL'); // NaN if the spawn failed: throws, caught
       } catch {
         try {
           child.kill('SIGKILL');
@@ -124,7 +127,7 @@ export function runCodexExec(o) {
       clearTimeout(timer);
       // codex is gone; make sure nothing it left in its group lingers.
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-Number(child.pid), 'SIGKILL'); // NaN if the spawn failed: throws, caught
       } catch {}
       if (!keepHome) rmSync(codexHome, { recursive: true, force: true });
       const events = [];

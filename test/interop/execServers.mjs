@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** @returns {{ kind: 'reference', supportsQueryToken: false } | { kind: 'custom', argv: string[], supportsQueryToken: true }} */
 export function serverUnderTest() {
   const raw = process.env.EXEC_SERVER_CMD;
   if (!raw) return { kind: 'reference', supportsQueryToken: false };
@@ -50,6 +51,7 @@ export async function startExecServer({ codexBin, token = null, cwd, startTimeou
   }
   // HOME of its own: codex runs commands with `bash -lc`, and this machine's login profile
   // (pyenv's rehash lock, left behind by any shell stopped while it runs) is not under test.
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, CODEX_HOME: mkdtempSync(join(dir, 'codex-home-')), HOME: mkdtempSync(join(dir, 'home-')) };
   delete env.CODEX_EXEC_SERVER_URL;
   const child = spawn(argv[0], argv.slice(1), {
@@ -104,11 +106,11 @@ export async function startExecServer({ codexBin, token = null, cwd, startTimeou
   async function stop() {
     if (exited == null) {
       try {
-        process.kill(child.pid, 'SIGTERM');
+        process.kill(Number(child.pid), 'SIGTERM'); // NaN if the spawn failed: throws, caught
       } catch {}
       const t = setTimeout(() => {
         try {
-          process.kill(-child.pid, 'SIGKILL');
+          process.kill(-Number(child.pid), 'SIGKILL');
         } catch {}
       }, 3000);
       await exitPromise;
@@ -116,7 +118,7 @@ export async function startExecServer({ codexBin, token = null, cwd, startTimeou
     }
     // Anything left in the server's own process group (e.g. children it did not reap).
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(-Number(child.pid), 'SIGKILL');
     } catch {}
     rmSync(dir, { recursive: true, force: true });
   }

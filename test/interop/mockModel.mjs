@@ -43,7 +43,8 @@ const USAGE = {
 };
 
 /**
- * @param {Array<{tool: 'exec_command'|'write_stdin'|string, args: object|((lastOutput: string, ctx: object) => object)} | {message: string}>} script
+ * A step is a tool call {tool, args} (args may be a function of the last tool output) or a final {message}.
+ * @param {Array<{ tool?: 'exec_command'|'write_stdin'|string, args?: object|((lastOutput: string | undefined, ctx: object) => object), message?: string }>} script
  * @param {{finalMessage?: string, log?: (s: string) => void}} [opts]
  */
 export async function startMockModel(script = [], opts = {}) {
@@ -54,7 +55,7 @@ export async function startMockModel(script = [], opts = {}) {
   let responseCounter = 0;
 
   const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(/** @type {string} */ (req.url), 'http://x');
     let raw = '';
     let body = null;
     try {
@@ -136,9 +137,9 @@ export async function startMockModel(script = [], opts = {}) {
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, '127.0.0.1', () => resolve(undefined));
   });
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
 
   return {
     port,
@@ -161,7 +162,7 @@ export async function startMockModel(script = [], opts = {}) {
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
       }),
   };
 }

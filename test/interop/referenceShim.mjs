@@ -65,7 +65,7 @@ const proxy = await startLogProxy({
   logFile: opt('--frames'),
   authorize(req) {
     const auth = req.headers.authorization;
-    const query = new URL(req.url, 'http://x').searchParams.get('token');
+    const query = new URL(/** @type {string} */ (req.url), 'http://x').searchParams.get('token');
     if (auth != null) {
       const m = /^bearer\s+(.+)$/i.exec(auth);
       return m && sameToken(m[1]) ? null : { status: 401, body: 'invalid token' };
@@ -88,17 +88,19 @@ const proxy = await startLogProxy({
 });
 console.error(`referenceShim: listening on ${proxy.url} (reference pid ${ref.pid} at ${upstream})`);
 
+// It printed its address above, so it was spawned and has a pid.
+const refPid = /** @type {number} */ (ref.pid);
 let stopping = false;
 const refExited = new Promise((resolve) => ref.once('exit', resolve));
 const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   try {
-    process.kill(ref.pid, 'SIGTERM');
+    process.kill(refPid, 'SIGTERM');
   } catch {}
   const t = setTimeout(() => {
     try {
-      process.kill(ref.pid, 'SIGKILL');
+      process.kill(refPid, 'SIGKILL');
     } catch {}
   }, 2000);
   await refExited; // reap it, so no zombie is left behind

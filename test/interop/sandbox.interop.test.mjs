@@ -50,6 +50,7 @@ async function startOurServer(t, extraArgs) {
   writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
   // HOME of its own: commands run with `bash -lc`, and this machine's login profile (pyenv's
   // rehash lock, left behind by any shell stopped while it runs) is not under test.
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'exec-sbx-home-')) };
   delete env.EXEC_SERVER_TOKEN;
   const child = spawn(process.execPath, [CLI, '--listen', 'ws://127.0.0.1:0', '--token-file', tokenFile, ...extraArgs], {
@@ -72,25 +73,29 @@ async function startOurServer(t, extraArgs) {
     });
     exited.then((x) => reject(new Error(`server exited early ${JSON.stringify(x)}: ${stderr}`)));
   });
+  // It printed its address, so it was spawned and has a pid.
+  const pid = /** @type {number} */ (child.pid);
   onEnd(t, async () => {
     try {
-      process.kill(child.pid, 'SIGTERM');
+      process.kill(pid, 'SIGTERM');
     } catch {}
     const timer = setTimeout(() => {
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {}
     }, 5000);
     await exited;
     clearTimeout(timer);
     rmSync(dir, { recursive: true, force: true });
   });
-  return { url, token, pid: child.pid, stderr: () => stderr };
+  return { url, token, pid, stderr: () => stderr };
 }
 
 /**
  * Server + proxy + mock model + workspace and a directory outside it, all stopped at the end.
  * `script` may be a function of {workdir, outside}.
+ * @param {import('node:test').TestContext} t
+ * @param {{ codexPath?: string, script: any, serverArgs?: string[] }} o
  */
 async function setup(t, { codexPath, script, serverArgs = [] }) {
   // realpath: codex and the sandbox see resolved paths.

@@ -27,6 +27,13 @@ const TOKEN = 'tok-' + Math.random().toString(36).slice(2);
 const summary = {};
 let failures = 0;
 
+/**
+ * One case: its own server (with `token`, or none), proxy, mock model and codex run; `check`
+ * returns what was observed and reports problems through `expect(cond, msg)`.
+ * @param {string} name
+ * @param {{ token: string | null, script: Parameters<typeof startMockModel>[0], codexOpts: (url: string) => object,
+ *   check: (ctx: any, expect: (cond: unknown, msg: string) => unknown) => object, intercept?: (msg: any) => object | null }} c
+ */
 async function runCase(name, { token, script, codexOpts, check, intercept }) {
   const t0 = Date.now();
   const srv = await startExecServer({ codexBin, token });

@@ -15,7 +15,12 @@ import http from 'node:http';
 import { appendFileSync } from 'node:fs';
 import { WebSocket, WebSocketServer } from 'ws';
 
-export async function startLogProxy({ upstream, logFile, intercept, authorize, port = 0 } = {}) {
+/**
+ * @param {{ upstream: string, logFile?: string, port?: number,
+ *   intercept?: (msg: any, conn: number) => object | null | undefined,
+ *   authorize?: (req: import('node:http').IncomingMessage) => { status: number, body?: string } | null | undefined }} opts
+ */
+export async function startLogProxy({ upstream, logFile, intercept, authorize, port = 0 }) {
   const frames = [];
   const t0 = Date.now();
   let connCounter = 0;
@@ -48,6 +53,7 @@ export async function startLogProxy({ upstream, logFile, intercept, authorize, p
       socket.end(`HTTP/1.1 ${refusal.status} Refused\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
     }
+    /** @type {Record<string, string | string[]>} */
     const headers = {};
     for (const h of ['authorization', 'origin', 'user-agent']) if (req.headers[h]) headers[h] = req.headers[h];
     const up = new WebSocket(upstream.replace(/\/$/, '') + req.url, { headers, perMessageDeflate: false });
@@ -107,9 +113,9 @@ export async function startLogProxy({ upstream, logFile, intercept, authorize, p
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', () => resolve(undefined));
   });
-  const actualPort = server.address().port;
+  const actualPort = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   return {
     url: `ws://127.0.0.1:${actualPort}`,
     port: actualPort,
@@ -120,7 +126,7 @@ export async function startLogProxy({ upstream, logFile, intercept, authorize, p
       new Promise((resolve) => {
         for (const s of sockets) s.terminate();
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
       }),
   };
 }

@@ -66,7 +66,7 @@ async function connect(url) {
   const pending = new Map();
   const closedWaiters = new Map();
   ws.on('message', (m) => {
-    const j = JSON.parse(m);
+    const j = JSON.parse(String(m));
     if (j.id !== undefined && pending.has(j.id)) {
       pending.get(j.id)(j);
       pending.delete(j.id);

@@ -27,6 +27,11 @@ export function answerSide(res, path, body) {
   reply(res, body, [{ type: 'text', text: 'ok' }], 'end_turn', 'side');
 }
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {any} step one entry of the script: {tool, args} or {text}
+ * @param {import('./wire.mjs').Turn} t
+ */
 export function answer(res, step, { turn, body }) {
   if (step.tool) reply(res, body, [{ type: 'tool_use', id: `toolu_mock_${turn + 1}`, name: step.tool, input: step.args ?? {} }], 'tool_use', turn + 1);
   else reply(res, body, [{ type: 'text', text: step.text }], 'end_turn', turn + 1);
@@ -36,6 +41,7 @@ function reply(res, body, content, stopReason, id) {
   const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const message = { id: `msg_mock_${id}`, type: 'message', role: 'assistant', model: body?.model ?? 'mock-model', content, stop_reason: stopReason, stop_sequence: null, usage };
   if (body?.stream !== true) return sendJson(res, message);
+  /** @type {[string, object][]} */
   const events = [['message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }]];
   content.forEach((block, index) => {
     if (block.type === 'tool_use') {

@@ -23,6 +23,11 @@ export function answerSide(res, _path, body) {
   reply(res, body, { content: 'ok' }, 'stop', 'side');
 }
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {any} step one entry of the script: {tool, args} or {text}
+ * @param {import('./wire.mjs').Turn} t
+ */
 export function answer(res, step, { turn, body }) {
   if (step.tool) {
     const call = { index: 0, id: `call_mock_${turn + 1}`, type: 'function', function: { name: step.tool, arguments: JSON.stringify(step.args ?? {}) } };

@@ -39,6 +39,11 @@ export function answerSide(res, path) {
   sendJson(res, { candidates: [{ content: { role: 'model', parts: [{ text: JSON.stringify(json) }] }, finishReason: 'STOP', index: 0 }], usageMetadata: USAGE, modelVersion: 'mock-model' });
 }
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {any} step one entry of the script: {tool, args} or {text}
+ * @param {import('./wire.mjs').Turn} t
+ */
 export function answer(res, step, { turn }) {
   const part = step.tool ? { functionCall: { id: `call_mock_${turn + 1}`, name: step.tool, args: step.args ?? {} } } : { text: step.text };
   sendSse(res, [[null, { candidates: [{ content: { role: 'model', parts: [part] }, finishReason: 'STOP', index: 0 }], usageMetadata: USAGE, modelVersion: 'mock-model' }]], { crlf: true });

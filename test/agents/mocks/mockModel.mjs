@@ -41,7 +41,7 @@ const APIS = [responses, anthropic, gemini, chat];
 export async function startMockModel({ script, finalText = 'DONE', onTurn, log = () => {} }) {
   const requests = [];
   const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(/** @type {string} */ (req.url), 'http://x');
     let raw = '';
     let body = null;
     try {
@@ -92,9 +92,9 @@ export async function startMockModel({ script, finalText = 'DONE', onTurn, log =
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, '127.0.0.1', () => resolve(undefined));
   });
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   const turnRequests = () => requests.filter((r) => r.turn !== undefined);
   return {
     port,
@@ -110,7 +110,7 @@ export async function startMockModel({ script, finalText = 'DONE', onTurn, log =
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
       }),
   };
 }

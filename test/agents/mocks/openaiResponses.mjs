@@ -41,6 +41,11 @@ function message(id, text) {
   return { type: 'message', id: `msg_${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
 }
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {any} step one entry of the script: {tool, args} or {text}
+ * @param {import('./wire.mjs').Turn} t
+ */
 export function answer(res, step, { turn }) {
   const item = step.tool
     ? {

@@ -1,5 +1,11 @@
 // Small helpers shared by the mock APIs: SSE/JSON replies and tool-result text.
 
+/**
+ * What each API's answer() is told about the request it answers: the turn (how many tool results
+ * the request carried), the parsed JSON body and the URL path.
+ * @typedef {{ turn: number, body: any, path: string }} Turn
+ */
+
 /** Text of a tool result's content in any of the shapes the APIs use. */
 export function contentText(c) {
   if (c == null) return '';

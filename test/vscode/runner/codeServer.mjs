@@ -69,17 +69,22 @@ function codeServerEnv(install, extra = {}) {
  * Runs a one-shot code-server CLI command (e.g. --install-extension) with the right Node.
  * Returns spawnSync's result.
  */
+/**
+ * @param {string[]} args
+ * @param {{ version?: string, env?: Record<string, string> }} [opts]
+ */
 export function codeServerCli(args, { version, env = {} } = {}) {
   const install = codeServerInstall(version);
   return spawnSync(install.node, [install.entry, ...args], { encoding: 'utf8', env: codeServerEnv(install, env), timeout: 300_000 });
 }
 
+/** @returns {Promise<number>} */
 async function freeLoopbackPort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
       srv.close(() => resolve(port));
     });
   });
@@ -124,6 +129,8 @@ function killPid(pid, sig) { try { process.kill(pid, sig); } catch { /* already 
  * window such as code-server's keeps machine-scoped settings).
  * Returns {url, port, pid, tmpDir, userDataDir, logFile, install, stop()}. stop() ends the whole
  * tree it started.
+ * @param {{ workspaceFolder?: string, extensionsDir?: string, userDataDir?: string, env?: Record<string, string>,
+ *   extraArgs?: string[], version?: string, userSettings?: object, machineSettings?: object }} [opts]
  */
 export async function startCodeServer({ workspaceFolder, extensionsDir, userDataDir, env = {}, extraArgs = [], version, userSettings, machineSettings } = {}) {
   const install = codeServerInstall(version);
@@ -179,7 +186,8 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
     env: codeServerEnv(install, { [TAG]: tag, ...env }),
   });
   closeSync(fd);
-  const pid = child.pid;
+  // undefined only if the spawn itself failed (a missing Node binary); not handled here, as before.
+  const pid = /** @type {number} */ (child.pid);
   let exited = false;
   child.once('exit', () => { exited = true; });
   const url = `http://127.0.0.1:${port}`;
@@ -285,7 +293,11 @@ export async function launchBrowser({ viewport = { width: 1400, height: 900 } } 
   return { browser, context, page, blocked, close };
 }
 
-/** Workbench URL for a folder, optionally with an extension-test payload. */
+/**
+ * Workbench URL for a folder, optionally with an extension-test payload.
+ * @param {{ url: string, port: number }} server
+ * @param {{ folder?: string, extensionDevelopmentPath?: string, extensionTestsPath?: string }} [opts]
+ */
 export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensionTestsPath } = {}) {
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${encodeURI(p)}`;
   const q = new URLSearchParams();

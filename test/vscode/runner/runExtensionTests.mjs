@@ -34,7 +34,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();
 const stamp = () => `[runner +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 
-let server, browser, result = null;
+/** @type {Awaited<ReturnType<typeof startCodeServer>> | undefined} */
+let server;
+/** @type {Awaited<ReturnType<typeof launchBrowser>> | undefined} */
+let browser;
+/** @type {{ code: number, logs: unknown } | null} */
+let result = null;
+/** @type {{ passed: number | null, failed: number | null, skipped: number | null }} */
 const counts = { passed: null, failed: null, skipped: null };
 
 async function main() {
@@ -88,7 +94,8 @@ async function main() {
   }
 
   // Close the tab WITH unload handlers: this is what makes the extension host call deactivate().
-  const hosts = () => descendants(server.pid).filter((p) => cmdline(p.pid).includes('--type=extensionHost'));
+  const serverPid = server.pid;
+  const hosts = () => descendants(serverPid).filter((p) => cmdline(p.pid).includes('--type=extensionHost'));
   const before = hosts();
   await page.close({ runBeforeUnload: true }).catch(() => {});
   // Wait (bounded) for the extension host to exit on its own (~3 s after deactivate()).
@@ -104,7 +111,7 @@ let code = 1;
 try {
   code = await main();
 } catch (e) {
-  console.error(`${stamp()} runner error:`, e?.stack ?? e);
+  console.error(`${stamp()} runner error:`, e instanceof Error ? e.stack : e);
   code = 1;
 } finally {
   // What the workbench tried to reach outside loopback (aborted): origins only, once each.
@@ -114,7 +121,7 @@ try {
 }
 if (counts.passed !== null) {
   console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
-  if (counts.failed > 0 && code === 0) code = 1; // a suite that reports failures never passes
+  if (Number(counts.failed) > 0 && code === 0) code = 1; // a suite that reports failures never passes
 }
 console.log(`${stamp()} exit ${code}`);
 process.exit(code);

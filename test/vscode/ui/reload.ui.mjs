@@ -55,11 +55,19 @@ const groupMembers = (pgid) => readdirSync('/proc').filter((n) => /^\d+$/.test(n
   .filter((pid) => { const s = procStat(pid); return s && s.pgid === pgid && s.state !== 'Z'; });
 
 let passed = 0, failed = 0;
+/**
+ * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} f
+ * @returns {Promise<T>}
+ */
 async function check(name, f) {
   try {
-    await f();
+    const v = await f();
     passed++;
     console.log(`${stamp()} ✔ ${name}`);
+    return v;
   } catch (e) {
     failed++;
     console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
@@ -98,12 +106,14 @@ try {
   const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: repo });
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
 
-  let info, file;
-  await check('child mode: the server advertises itself in a discovery file named after the server process', async () => {
+  let file;
+  /** @type {import('./uiKit.mjs').DiscoveryInfo} */
+  let info = await check('child mode: the server advertises itself in a discovery file named after the server process', async () => {
     file = await waitFor('discovery file', () => discoveryFiles()[0], 90_000);
-    info = readInfo(file);
-    if (info.hostMode !== 'child') throw new Error(`hostMode ${info.hostMode}`);
-    if (!cmdline(info.pid).includes('cli.js')) throw new Error(`pid ${info.pid} is not the server: ${cmdline(info.pid)}`);
+    const found = readInfo(file);
+    if (found.hostMode !== 'child') throw new Error(`hostMode ${found.hostMode}`);
+    if (!cmdline(found.pid).includes('cli.js')) throw new Error(`pid ${found.pid} is not the server: ${cmdline(found.pid)}`);
+    return found;
   });
 
   client = await ExecClient.connectWebSocket(info.url, { token: info.token, clientName: 'reload-agent', resumeSessionId: null });
@@ -262,7 +272,7 @@ try {
 
   await check('a new window on the folder whose port another program took: a new port, the same token, the log says so; its extension host SIGKILLed (no deactivate) ends like a close', async () => {
     const blocker = createServer();
-    await new Promise((r) => blocker.listen(info.port, '127.0.0.1', r));
+    await new Promise((r) => blocker.listen(info.port, '127.0.0.1', () => r(undefined)));
     page = await browser.context.newPage();
     let ni;
     try {

@@ -43,11 +43,19 @@ const groupMembers = (pgid) => readdirSync('/proc').filter((n) => /^\d+$/.test(n
   .filter((pid) => { const s = procStat(pid); return s && s.pgid === pgid && s.state !== 'Z'; });
 
 let passed = 0, failed = 0;
+/**
+ * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} f
+ * @returns {Promise<T>}
+ */
 async function check(name, f) {
   try {
-    await f();
+    const v = await f();
     passed++;
     console.log(`${stamp()} ✔ ${name}`);
+    return v;
   } catch (e) {
     failed++;
     console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
@@ -75,13 +83,14 @@ try {
   await page.goto(workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
   console.log(`${stamp()} VS Code ${server.install.vscode} workbench loading (code-server ${server.install.codeServer}, pid ${server.pid})`);
 
-  let info;
-  await check('the extension advertises its server in a 0600 discovery file', async () => {
+  /** @type {import('./uiKit.mjs').DiscoveryInfo} */
+  const info = await check('the extension advertises its server in a 0600 discovery file', async () => {
     const name = await waitFor('discovery file', () => existsSync(discovery) && readdirSync(discovery).find((n) => /^server-\d+-\d+\.json$/.test(n)));
     const mode = statSync(join(discovery, name)).mode & 0o777;
     if (mode !== 0o600) throw new Error(`mode ${mode.toString(8)}`);
-    info = JSON.parse(readFileSync(join(discovery, name), 'utf8'));
-    if (!info.url || !info.token) throw new Error(`bad discovery file ${JSON.stringify(Object.keys(info))}`);
+    const found = JSON.parse(readFileSync(join(discovery, name), 'utf8'));
+    if (!found.url || !found.token) throw new Error(`bad discovery file ${JSON.stringify(Object.keys(found))}`);
+    return found;
   });
 
   // The "agent": a plain WebSocket client that found the server through the discovery file.
@@ -173,8 +182,8 @@ try {
     return n;
   };
   const blocker = createServer();
-  await new Promise((r) => blocker.listen(0, '127.0.0.1', r));
-  const busyPort = blocker.address().port;
+  await new Promise((r) => blocker.listen(0, '127.0.0.1', () => r(undefined)));
+  const busyPort = /** @type {import('node:net').AddressInfo} */ (blocker.address()).port;
   try {
     await check('changing a server setting offers a restart; clicked, it fails on a taken port with an error notification', async () => {
       // execServer.port is machine-scoped: in a remote window (code-server) it lives in Machine settings.

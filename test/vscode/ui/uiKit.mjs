@@ -6,6 +6,11 @@ export function makeStamp(tag) {
   return () => `[${tag} +${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 }
 
+/**
+ * A discovery file's content, as the UI scripts read it (src/discovery/discoveryFiles.ts writes it).
+ * @typedef {{ url: string, token: string, port: number, pid: number, hostMode?: string, startedAt?: string | number }} DiscoveryInfo
+ */
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll with an overall bound (a hang guard, not a timed assertion). */

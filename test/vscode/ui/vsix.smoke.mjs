@@ -28,8 +28,15 @@ const stamp = makeStamp('vsix');
 const alive = (pid) => { try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 
 let passed = 0, failed = 0;
+/**
+ * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} f
+ * @returns {Promise<T>}
+ */
 async function check(name, f) {
-  try { await f(); passed++; console.log(`${stamp()} ✔ ${name}`); }
+  try { const v = await f(); passed++; console.log(`${stamp()} ✔ ${name}`); return v; }
   catch (e) { failed++; console.log(`${stamp()} ✖ ${name}: ${e?.message ?? e}`); throw Object.assign(e, { counted: true }); }
 }
 
@@ -53,10 +60,10 @@ try {
   console.log(`${stamp()} VS Code ${server.install.vscode} (code-server ${server.install.codeServer})`);
   browser = await launchBrowser();
   await browser.page.goto(workbenchUrl(server, { folder: workspace }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-  let info;
-  await check('the installed extension activates on startup and writes its discovery file', async () => {
+  /** @type {import('./uiKit.mjs').DiscoveryInfo} */
+  const info = await check('the installed extension activates on startup and writes its discovery file', async () => {
     const name = await waitFor('discovery file', () => existsSync(discovery) && readdirSync(discovery).find((n) => n.endsWith('.json')));
-    info = JSON.parse(readFileSync(join(discovery, name), 'utf8'));
+    return JSON.parse(readFileSync(join(discovery, name), 'utf8'));
   });
   client = await ExecClient.connectWebSocket(info.url, { token: info.token, clientName: 'vsix-agent' });
   await check('a PTY process and a pipe process run through it', async () => {
