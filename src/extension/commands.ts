@@ -111,10 +111,10 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
 
     reg('execServer.terminateAll', async (opts?: { confirm?: boolean }) => {
       // The server's processes: commands in the user's terminals are not ended in bulk.
-      const observer = model.observer;
+      const admin = model.admin;
       const serverRunning = (p: ProcessEntry) => running(p) && !p.local;
       const n = model.listProcesses().filter(serverRunning).length;
-      if (!observer || n === 0) {
+      if (!admin || n === 0) {
         void notify.info('No running process.');
         return 0;
       }
@@ -123,7 +123,7 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
         if (ok !== 'Terminate All') return 0;
       }
       for (const p of model.listProcesses().filter(serverRunning)) model.markStopping(p.snap.key, 'terminate');
-      const done = await observer.terminateAll();
+      const done = await admin.terminateAll();
       log.info(`terminate all: ${done} process(es) signalled`);
       return done;
     }),

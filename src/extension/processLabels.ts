@@ -13,7 +13,7 @@ import type { ProcessSnapshot } from '../protocol/admin';
  * - CLI (`exec-server run --name NAME`): `{source: 'cli', name}`.
  * - VS Code terminals (this extension, terminalExecutions.ts): `{source: 'terminal', command, terminal}`.
  */
-const MAX_META_CHARS = 200;
+export const MAX_META_CHARS = 200;
 
 export function metaString(meta: Record<string, unknown> | null | undefined, key: string, max = MAX_META_CHARS): string | undefined {
   const v = meta?.[key];

@@ -3,7 +3,7 @@ import type { AdminApi, ObservedChunk, ProcessSnapshot, SessionSnapshot } from '
 
 /**
  * What the output channels and the stop commands need of whoever runs a process: the server's
- * observer for server processes, or a local source (terminalExecutions.ts: commands run in VS
+ * admin API for server processes, or a local source (terminalExecutions.ts: commands run in VS
  * Code terminals, seen through shell integration).
  */
 export type ProcessControl = Pick<AdminApi, 'retainedOutput' | 'signal' | 'terminate' | 'write' | 'resize'> & {
@@ -12,7 +12,7 @@ export type ProcessControl = Pick<AdminApi, 'retainedOutput' | 'signal' | 'termi
 };
 
 /**
- * The extension's copy of what the server runs, fed by the privileged observer (in-process or
+ * The extension's copy of what the server runs, fed by the privileged admin API (in-process or
  * over the child's stdio). The tree, the status bar, output channels and terminals read it.
  * Finished processes stay here after the server forgets them, until cleared (bounded, newest kept).
  * No vscode import: listeners are plain callbacks, so it is usable anywhere.
@@ -89,26 +89,26 @@ export class ProcessModel {
 
   constructor(private maxFinished: number) {}
 
-  get observer(): AdminApi | undefined {
+  get admin(): AdminApi | undefined {
     return this.current;
   }
 
   /** Start following a (new) server. Events are taken before the snapshot, so none is lost. */
-  async attach(observer: AdminApi): Promise<void> {
+  async attach(admin: AdminApi): Promise<void> {
     this.detach();
     const gen = ++this.generation;
-    this.current = observer;
+    this.current = admin;
     const early: Array<() => void> = [];
     let ready = false;
     const run = (f: () => void) => (ready ? f() : early.push(f));
-    this.subscription = observer.subscribe({
+    this.subscription = admin.subscribe({
       sessionChanged: (s) => run(() => this.onSession(s)),
       sessionRemoved: (id) => run(() => this.onSessionRemoved(id)),
       processChanged: (p) => run(() => this.onProcess(p, gen)),
       processRemoved: () => undefined, // the server forgot it; we keep it until cleared
       output: (key, chunk) => this.onOutput(key, chunk), // no ordering issue: listeners fetch retained output themselves
     });
-    const snap = await observer.snapshot();
+    const snap = await admin.snapshot();
     if (gen !== this.generation) return;
     for (const s of snap.sessions) this.onSession(s, false);
     for (const p of snap.processes) this.onProcess(p, gen, false);
@@ -170,7 +170,7 @@ export class ProcessModel {
    * until it is in; every chunk passes one seq filter, so the boundary between the two neither
    * repeats a chunk (a live chunk also retained) nor misses one (a chunk that arrived while the
    * fetch was in flight). The end waits for the replay. Live events can trail the `closed`
-   * event or be dropped by a slow observer channel (child mode), so at the end the retained
+   * event or be dropped by a slow admin channel (child mode), so at the end the retained
    * output is read once more and what is newer than the last seq is delivered before `ended`.
    */
   followOutput(key: string, f: OutputFollower): OutputFollowing {

@@ -11,8 +11,8 @@ import type { ProcessModel } from './processModel';
 export function openProcessTerminal(model: ProcessModel, key: string, log: vscode.LogOutputChannel): vscode.Terminal {
   const p = model.getProcess(key);
   if (!p) throw new Error(`no such process ${key}`);
-  const observer = model.observer;
-  if (!observer || !model.isLive(p)) throw new Error('the server that ran this process has stopped');
+  const admin = model.admin;
+  if (!admin || !model.isLive(p)) throw new Error('the server that ran this process has stopped');
   const tty = p.snap.tty;
   const writeEmitter = new vscode.EventEmitter<string>();
   const decoder = new StringDecoder('utf8');
@@ -39,7 +39,7 @@ export function openProcessTerminal(model: ProcessModel, key: string, log: vscod
           writeEmitter.fire(`\r\n\x1b[2m[process ended: ${how}; press any key to close]\x1b[0m\r\n`);
         },
       });
-      if (dims && tty) void observer.resize(key, dims.columns, dims.rows).catch(() => undefined);
+      if (dims && tty) void admin.resize(key, dims.columns, dims.rows).catch(() => undefined);
     },
     close: () => {
       sub?.dispose();
@@ -49,7 +49,7 @@ export function openProcessTerminal(model: ProcessModel, key: string, log: vscod
         closeEmitter.fire();
         return;
       }
-      void observer.write(key, Buffer.from(data, 'utf8')).then(
+      void admin.write(key, Buffer.from(data, 'utf8')).then(
         (status) => {
           if (status !== 'accepted') log.debug(`terminal input to ${key}: ${status}`);
         },
@@ -57,7 +57,7 @@ export function openProcessTerminal(model: ProcessModel, key: string, log: vscod
       );
     },
     setDimensions: (dims) => {
-      if (tty && !ended) void observer.resize(key, dims.columns, dims.rows).catch(() => undefined);
+      if (tty && !ended) void admin.resize(key, dims.columns, dims.rows).catch(() => undefined);
     },
   };
   const terminal = vscode.window.createTerminal({

@@ -21,7 +21,7 @@ export interface ExecServerOptions {
 /**
  * The exec server without any transport: its config, the process registry (sessions and
  * their processes, processRegistry.ts), connections (connect) and shutdown. The lookups and
- * `events` serve the privileged observer API (observer.ts), which only in-process code (the
+ * `events` serve the privileged admin API (adminApi.ts), which only in-process code (the
  * extension) or the CLI's admin channel can reach.
  */
 export class ExecServer {

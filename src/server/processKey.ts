@@ -1,6 +1,6 @@
 /**
  * A process's identity across the whole server: process ids are chosen by clients and only
- * unique within their session, so the registry and the observer (admin) API name a process
+ * unique within their session, so the registry and the admin API name a process
  * by (session, process). Branded so that a plain string (a processId, a sessionId, a key
  * built by hand) cannot be passed where a key is expected: `processKey()` is the only way
  * to make one, `parseProcessKey()` the only way to read one that came over the admin wire.
@@ -19,7 +19,7 @@ export function keyOf(p: { readonly sessionId: string; readonly processId: strin
   return processKey(p.sessionId, p.processId);
 }
 
-/** A key received as text (from an observer): its parts, or undefined when it is not one. */
+/** A key received as text (from the admin channel): its parts, or undefined when it is not one. */
 export function parseProcessKey(text: string): { key: ProcessKey; sessionId: string; processId: string } | undefined {
   const slash = text.indexOf('/');
   if (slash <= 0) return undefined;

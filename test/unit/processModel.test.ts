@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ProcessModel, isFinished, statusOf, type ProcessControl, type ProcessEntry } from '../../src/extension/processModel';
-import type { ObservedChunk, ObserverListener, ProcessSnapshot, ServerObserver, SessionSnapshot } from '../../src/server/observer';
+import type { AdminApi, AdminListener, ObservedChunk, ProcessSnapshot, SessionSnapshot } from '../../src/protocol/admin';
 
 const session = (id: string, o: Partial<SessionSnapshot> = {}): SessionSnapshot => ({ id, clientName: `client-${id}`, connected: true, resumable: false, sinceMs: 1, ...o });
 
@@ -37,8 +37,8 @@ const closed = (s: ProcessSnapshot, o: Partial<ProcessSnapshot> = {}): ProcessSn
 const chunk = (seq: number, text: string): ObservedChunk => ({ seq, stream: 'stdout', data: Buffer.from(text) });
 
 /** An observer whose snapshot resolves when the test says so, and whose events the test sends. */
-class FakeObserver implements ServerObserver {
-  listener: ObserverListener | undefined;
+class FakeObserver implements AdminApi {
+  listener: AdminListener | undefined;
   disposed = false;
   private release!: () => void;
   private readonly gate: Promise<void>;
@@ -55,7 +55,7 @@ class FakeObserver implements ServerObserver {
     await this.gate;
     return this.state;
   }
-  subscribe(l: ObserverListener) {
+  subscribe(l: AdminListener) {
     this.listener = l;
     return { dispose: () => void (this.disposed = true) };
   }
@@ -117,7 +117,7 @@ describe('ProcessModel: attach', () => {
   it('takes the snapshot: sessions, processes, and the observer', async () => {
     const p = proc('s1', 'a', { outputBytes: 12 });
     const { model, obs } = await attached({ sessions: [session('s1')], processes: [p] });
-    assert.equal(model.observer, obs);
+    assert.equal(model.admin, obs);
     assert.deepEqual(model.listSessions().map((s) => [s.snap.id, s.ended]), [['s1', false]]);
     assert.deepEqual(model.listProcesses().map((e) => e.snap.key), ['s1/a']);
     assert.equal(model.getProcess('s1/a')!.outputBytes, 12);
@@ -155,7 +155,7 @@ describe('ProcessModel: attach', () => {
     assert.equal(slow.disposed, true);
     slow.resolveSnapshot();
     await first;
-    assert.equal(model.observer, fast);
+    assert.equal(model.admin, fast);
     assert.deepEqual(model.listProcesses().map((e) => e.snap.key), ['new/y']);
   });
 
@@ -243,7 +243,7 @@ describe('ProcessModel: detach (the server went away)', () => {
     for (const k of ['s/run', 's/done', 's/ex']) model.watchOutput(k, () => {}, () => ended.push(k));
     model.detach();
     assert.equal(obs.disposed, true);
-    assert.equal(model.observer, undefined);
+    assert.equal(model.admin, undefined);
     assert.equal(statusOf(model.getProcess('s/run')!), 'lost');
     assert.equal(model.getProcess('s/ex')!.lost, false, 'an exited process keeps its exit');
     assert.deepEqual(ended.sort(), ['s/ex', 's/run'], 'closed ones had ended already');
