@@ -20,7 +20,7 @@ const common = {
 
 /** @type {{ in: string, out: string, banner?: { js: string } }[]} */
 const entries = [{ in: 'src/cli/main.ts', out: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
-// The orphan-proofing watchdog process, found next to cli.js and extension.js (src/server/groupWatchdog.ts).
+// The orphan-proofing watchdog process, found next to cli.js and extension.js (src/server/process/groupWatchdog.ts).
 entries.push({ in: 'src/cli/watchdog.ts', out: 'dist/watchdog.js' });
 if (existsSync('src/extension/extension.ts')) entries.push({ in: 'src/extension/extension.ts', out: 'dist/extension.js' });
 

@@ -3,7 +3,7 @@
 // `npm run package`: one .vsix per platform (vsce package --target), each carrying node-pty's
 // native binary for that platform only: the one built here for linux-x64, node-pty's prebuilds
 // for darwin and win32, none for linux-arm64 (the extension then loads VS Code's own bundled
-// node-pty, see src/server/nodePtyLoader.ts). Output: packages/exec-server-vscode-<target>.vsix,
+// node-pty, see src/server/process/nodePtyLoader.ts). Output: packages/exec-server-vscode-<target>.vsix,
 // and a copy of this machine's package as exec-server-vscode.vsix (what the README installs).
 //
 //   node scripts/package-platforms.mjs [--out DIR] [--target T ...]

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { removeDiscoveryFileSync, writeDiscoveryFile } from '../discovery/discoveryFiles';
 import { AdminAdvertise, type AdminApi, type AdminReady, type AdoptResult, type AdvertiseParams, type AdvertiseResult } from '../protocol/admin';
 import { Params } from '../protocol/validate';
-import { handle, methodTable } from '../server/methodTable';
+import { handle, methodTable } from '../server/connection/methodTable';
 import { serveAdmin } from '../transport/adminChannel';
 import { ControlError } from '../transport/controlSocket';
 

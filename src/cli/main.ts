@@ -3,7 +3,7 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ExecServer } from '../server/execServer';
-import { adminInProcess } from '../server/adminApi';
+import { adminInProcess } from '../server/admin/adminApi';
 import { describeSandboxStatus, sandboxFor } from '../server/sandbox';
 import { listenControlSocket, type ControlServer } from '../transport/controlSocket';
 import { serveStdio } from '../transport/stdio';

@@ -1,4 +1,4 @@
-// dist/watchdog.js: the orphan-proofing watchdog process (see src/server/groupWatchdog.ts).
-import { runWatchdogProcess } from '../server/groupWatchdog';
+// dist/watchdog.js: the orphan-proofing watchdog process (see src/server/process/groupWatchdog.ts).
+import { runWatchdogProcess } from '../server/process/groupWatchdog';
 
 runWatchdogProcess();

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PROTOCOL_VERSION } from '../protocol/methods';
-import { addNodePtyFallback, nodePtyStatus } from '../server/nodePtyLoader';
+import { addNodePtyFallback, nodePtyStatus } from '../server/process/nodePtyLoader';
 import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeDiscoveryFile } from '../discovery/discoveryFiles';
 import type { AdoptResult } from '../protocol/admin';
 import { ControlError } from '../transport/controlSocket';

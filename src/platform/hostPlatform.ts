@@ -41,7 +41,7 @@ export interface HostPlatform {
   openFdCount(): number | undefined;
   /**
    * Whether the PTY master can be read directly at exit to recover the tail node-pty drops
-   * (src/server/ptyTail.ts). Linux: the defect and the fix are measured here. macOS: the
+   * (src/server/process/ptyTail.ts). Linux: the defect and the fix are measured here. macOS: the
    * master is a plain fd as well, so the same read applies. Windows (ConPTY pipes): no.
    */
   readonly ptyTailReadable: boolean;

@@ -5,7 +5,7 @@ import type { OutputStream, SignalName, WriteStatus } from './types';
  * The admin protocol: the privileged channel of a server to its owner. Every session's
  * processes, their events and output, and control over any of them. Reached in three ways,
  * all speaking this one protocol:
- *   - in-process (the extension's inProcess mode): `adminInProcess` (src/server/adminApi.ts);
+ *   - in-process (the extension's inProcess mode): `adminInProcess` (src/server/admin/adminApi.ts);
  *   - over the CLI's stdin/stdout with `exec-server --admin-stdio` (the extension's child mode):
  *     `serveAdmin` (src/transport/adminChannel.ts) and `adminOverStdio` (src/client/adminClient.ts);
  *   - over the control socket after a window reload (`--control-socket`): its first request is

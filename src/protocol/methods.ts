@@ -67,7 +67,7 @@ export const FsMissingChanged = notification<FsMissingChangedNotification>('fs/m
 export const GetEnvironmentInfo = request<EnvironmentInfoParams, EnvironmentInfo>('environment/info');
 export const EnvironmentConfigRead = request<EnvironmentConfigReadParams, EnvironmentConfigReadResult>('environmentConfig/read');
 
-/** Upstream 0.171 (an HTTP client on the executor): refused here, see server/connectionHandler.ts. */
+/** Upstream 0.171 (an HTTP client on the executor): refused here, see server/connection/connectionHandler.ts. */
 export const HttpRequest = request<unknown, never>('http/request');
 
 /**

@@ -1,14 +1,14 @@
-import type { ClientChannel } from './clientChannel';
+import type { ClientChannel } from './connection/clientChannel';
 import { resolveConfig, type ServerConfig } from './config';
-import { ConnectionHandler } from './connectionHandler';
-import type { ClosedOutputBudget } from './closedOutputBudget';
-import type { GroupWatchdog, GroupWatchdogOptions } from './groupWatchdog';
-import type { ManagedProcess } from './managedProcess';
-import { processKey, type ProcessKey } from './processKey';
-import { ProcessRegistry } from './processRegistry';
+import { ConnectionHandler } from './connection/connectionHandler';
+import type { ClosedOutputBudget } from './registry/closedOutputBudget';
+import type { GroupWatchdog, GroupWatchdogOptions } from './process/groupWatchdog';
+import type { ManagedProcess } from './process/managedProcess';
+import { processKey, type ProcessKey } from './registry/processKey';
+import { ProcessRegistry } from './registry/processRegistry';
 import { releaseSandbox } from './sandbox';
-import { ServerEvents } from './serverEvents';
-import type { Session } from './session';
+import { ServerEvents } from './registry/serverEvents';
+import type { Session } from './registry/session';
 
 export interface ExecServerOptions {
   /**

@@ -7,8 +7,8 @@ import { ErrorCode, RpcError, toWireError } from '../protocol/errors';
 import { decodeMessage, encodeError, encodeNotification, encodeResponse, type RequestId } from '../protocol/jsonrpc';
 import type { NotificationMethod } from '../protocol/requestTypes';
 import { clip } from '../protocol/validate';
-import { adminMethods } from '../server/adminMethods';
-import type { MethodTable } from '../server/methodTable';
+import { adminMethods } from '../server/admin/adminMethods';
+import type { MethodTable } from '../server/connection/methodTable';
 import { LineSplitter } from './lineFraming';
 
 /**

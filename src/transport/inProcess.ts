@@ -1,5 +1,5 @@
-import type { ClientChannel } from '../server/clientChannel';
-import type { ConnectionHandler } from '../server/connectionHandler';
+import type { ClientChannel } from '../server/connection/clientChannel';
+import type { ConnectionHandler } from '../server/connection/connectionHandler';
 import type { ExecServer } from '../server/execServer';
 
 /**

@@ -1,8 +1,8 @@
 import { toWireError } from '../protocol/errors';
 import { decodeMessage, encodeError, encodeNotification, encodeResponse, type RequestId } from '../protocol/jsonrpc';
 import { Method } from '../protocol/methods';
-import type { ClientChannel } from '../server/clientChannel';
-import { ProtocolViolation } from '../server/connectionHandler';
+import type { ClientChannel } from '../server/connection/clientChannel';
+import { ProtocolViolation } from '../server/connection/connectionHandler';
 import type { ExecServer } from '../server/execServer';
 
 /** A message-framed byte pipe to one peer (a WebSocket, a line-delimited stream). */

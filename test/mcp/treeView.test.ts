@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ExecServer } from '../../src/server/execServer';
-import { adminInProcess } from '../../src/server/adminApi';
+import { adminInProcess } from '../../src/server/admin/adminApi';
 import { listenWebSocket } from '../../src/transport/websocket';
 import { friendlyAgentName } from '../../src/protocol/agentNames';
 import { writeTokenFile } from '../helpers/cli';

@@ -104,7 +104,7 @@ describe('platform packages (npm run package)', { timeout: 300_000 }, () => {
 
 describe('spawn-helper mode at load (nodePtyLoader)', () => {
   it('on darwin, sets the execute bit node-pty 1.1.0 ships without; elsewhere touches nothing', async () => {
-    const { ensureSpawnHelperExecutable } = await import('../../src/server/nodePtyLoader');
+    const { ensureSpawnHelperExecutable } = await import('../../src/server/process/nodePtyLoader');
     const root = mkdtempSync(join(tmpdir(), 'exec-ptymode-'));
     try {
       const mod = join(root, 'node_modules', 'fake-pty');

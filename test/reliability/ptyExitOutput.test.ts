@@ -3,7 +3,7 @@
  * once. Over pipes every line must arrive. Over a PTY, node-pty 1.1.0 loses the tail in about
  * half the runs on Linux (reproduced with node-pty alone, without this server; Python's
  * pty.fork reading the master until EIO loses nothing; upstream: microsoft/node-pty#72, #726).
- * src/server/ptyTail.ts reads the tail back at that spurious EOF; this test keeps it honest.
+ * src/server/process/ptyTail.ts reads the tail back at that spurious EOF; this test keeps it honest.
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';

@@ -18,7 +18,7 @@ import { ExecClient } from '../../src/client/client';
 import { AdminAdopt, type AdoptResult } from '../../src/protocol/admin';
 import { ErrorCode, RpcError } from '../../src/protocol/errors';
 import { request } from '../../src/protocol/requestTypes';
-import { adminInProcess } from '../../src/server/adminApi';
+import { adminInProcess } from '../../src/server/admin/adminApi';
 import { ExecServer } from '../../src/server/execServer';
 import { serveAdmin } from '../../src/transport/adminChannel';
 import { adoptOverControlSocket, ControlError, listenControlSocket } from '../../src/transport/controlSocket';

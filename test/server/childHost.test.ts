@@ -17,7 +17,7 @@ import { adminOverStreams } from '../../src/client/adminClient';
 import { startChildHost, type ChildServerHost } from '../../src/extension/host/childHost';
 import { ExecServer } from '../../src/server/execServer';
 import type { ObservedChunk, ProcessSnapshot } from '../../src/protocol/admin';
-import { adminInProcess } from '../../src/server/adminApi';
+import { adminInProcess } from '../../src/server/admin/adminApi';
 import { serveAdmin } from '../../src/transport/adminChannel';
 import { allStats, groupMembers, isAlive, ProcessGuard, waitGone, waitGroupGone, waitUntil } from '../helpers/procs';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { buildChildEnv, parseEnvPolicy, wildcardToRegExp } from '../../src/server/envPolicy';
+import { buildChildEnv, parseEnvPolicy, wildcardToRegExp } from '../../src/server/process/envPolicy';
 import { RpcError } from '../../src/protocol/errors';
 import type { EnvPolicy } from '../../src/protocol/types';
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExecServer } from '../../src/server/execServer';
-import { defaultWatchdogScript } from '../../src/server/groupWatchdog';
+import { defaultWatchdogScript } from '../../src/server/process/groupWatchdog';
 import { ExecClient } from '../../src/client/client';
 import { allStats, groupMembers, isAlive, ProcessGuard, waitGone, waitGroupGone, waitUntil } from '../helpers/procs';
 

@@ -1,12 +1,12 @@
 /**
- * The per-process output ring (src/server/outputBuffer.ts): seq order, eviction under the byte
+ * The per-process output ring (src/server/process/outputBuffer.ts): seq order, eviction under the byte
  * cap, `truncated`, read paging, release(), and the ring's wrap-around, checked against a plain
  * array model with generated push sequences (fast-check, seeded).
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { OutputBuffer, type RetainedChunk } from '../../src/server/outputBuffer';
+import { OutputBuffer, type RetainedChunk } from '../../src/server/process/outputBuffer';
 import type { OutputStream } from '../../src/protocol/types';
 
 const chunk = (seq: number, text: string, stream: OutputStream = 'stdout'): RetainedChunk => ({ seq, stream, data: Buffer.from(text) });

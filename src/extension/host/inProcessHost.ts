@@ -1,5 +1,5 @@
 import { ExecServer } from '../../server/execServer';
-import { adminInProcess } from '../../server/adminApi';
+import { adminInProcess } from '../../server/admin/adminApi';
 import { describeSandboxStatus, sandboxFor } from '../../server/sandbox';
 import { ControlError, listenControlSocket, type ControlServer } from '../../transport/controlSocket';
 import { listenWebSocket } from '../../transport/websocket';

@@ -18,7 +18,7 @@ import {
   FsCanonicalize, FsClose, FsCopy, FsCreateDirectory, FsGetMetadata, FsOpen, FsReadBlock, FsReadDirectory, FsReadFile,
   FsRemove, FsWatchMissing, FsWriteFile,
 } from '../../protocol/methods';
-import { handle, methodTable, type MethodTable } from '../methodTable';
+import { handle, methodTable, type MethodTable } from '../connection/methodTable';
 import { HandleTable } from './fileHandles';
 import { canonicalize, copy, createDirectory, getMetadata, readDirectory, readFile, remove, writeFile } from './pathMethods';
 import { WatchTable, type Notify } from './watchMissing';

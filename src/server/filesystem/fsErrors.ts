@@ -4,7 +4,7 @@
  * protocol misuse (a path that is not a file, …) → -32600.
  */
 import { ErrorCode, invalidRequest, RpcError } from '../../protocol/errors';
-import { osErrorMessage } from '../osError';
+import { osErrorMessage } from '../process/osError';
 
 /** The one errno → RpcError mapping: ENOENT is -32004, any other OS error -32603. */
 export function fsErrorToRpc(err: unknown): RpcError {

@@ -6,7 +6,7 @@
  * kill) → true.
  */
 import { constants } from 'node:os';
-import type { ManagedProcess } from '../managedProcess';
+import type { ManagedProcess } from '../process/managedProcess';
 
 const DENIAL_WORDS = [
   'operation not permitted',

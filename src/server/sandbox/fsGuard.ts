@@ -13,7 +13,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, RpcError } from '../../protocol/errors';
-import { osErrorText } from '../osError';
+import { osErrorText } from '../process/osError';
 import { accessFor, fsRules, parseSandbox, PROTECTED_NAMES, refusalToRpc, type Access, type FsRules } from './policy';
 
 export type FsIntent = 'read' | 'write' | 'writeEntry';

@@ -1,16 +1,16 @@
-import { ErrorCode, invalidRequest, RpcError } from '../protocol/errors';
-import { HttpRequest, Initialize, Initialized, PROTOCOL_VERSION, REQUEST_GROUPS } from '../protocol/methods';
-import type { InitializeResult } from '../protocol/types';
-import { clip, Params } from '../protocol/validate';
+import { ErrorCode, invalidRequest, RpcError } from '../../protocol/errors';
+import { HttpRequest, Initialize, Initialized, PROTOCOL_VERSION, REQUEST_GROUPS } from '../../protocol/methods';
+import type { InitializeResult } from '../../protocol/types';
+import { clip, Params } from '../../protocol/validate';
 import type { ClientChannel } from './clientChannel';
-import type { ServerConfig } from './config';
-import { buildEnvironmentInfo } from './environment/environmentInfo';
-import { createEnvironmentMethods } from './environment/environmentMethods';
-import { createFilesystemMethods } from './filesystem/filesystemMethods';
+import type { ServerConfig } from '../config';
+import { buildEnvironmentInfo } from '../environment/environmentInfo';
+import { createEnvironmentMethods } from '../environment/environmentMethods';
+import { createFilesystemMethods } from '../filesystem/filesystemMethods';
 import { Overtakable, type MethodTable } from './methodTable';
-import { createProcessMethods, type ProcessHost } from './processMethods';
-import { sandboxFor } from './sandbox';
-import type { Session } from './session';
+import { createProcessMethods, type ProcessHost } from '../process/processMethods';
+import { sandboxFor } from '../sandbox';
+import type { Session } from '../registry/session';
 
 /**
  * What a connection needs from the server, and no more: execServer.ts creates handlers, so

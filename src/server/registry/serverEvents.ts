@@ -1,5 +1,5 @@
-import type { ManagedProcess } from './managedProcess';
-import type { RetainedChunk } from './outputBuffer';
+import type { ManagedProcess } from '../process/managedProcess';
+import type { RetainedChunk } from '../process/outputBuffer';
 import type { Session } from './session';
 
 /**

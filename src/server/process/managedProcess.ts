@@ -1,10 +1,10 @@
-import { invalidRequest } from '../protocol/errors';
-import type { OutputStream, SignalName, WriteStatus } from '../protocol/types';
+import { invalidRequest } from '../../protocol/errors';
+import type { OutputStream, SignalName, WriteStatus } from '../../protocol/types';
 import type { ChildHandle, SpawnSpec } from './childProcess';
 import { spawnChild } from './childProcess';
-import type { ServerConfig } from './config';
+import type { ServerConfig } from '../config';
 import { OutputBuffer, type RetainedChunk } from './outputBuffer';
-import { hostPlatform } from '../platform/hostPlatform';
+import { hostPlatform } from '../../platform/hostPlatform';
 import { groupAlive, killGroup } from './processGroup';
 
 export type ProcessState = 'running' | 'exited' | 'closed';

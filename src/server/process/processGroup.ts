@@ -1,4 +1,4 @@
-import { hostPlatform } from '../platform/hostPlatform';
+import { hostPlatform } from '../../platform/hostPlatform';
 
 /**
  * Every managed child leads its own process group (pipes: setsid via `detached`; PTYs:

@@ -1,10 +1,10 @@
 import {
   AdminResize, AdminRetainedOutput, AdminShutdown, AdminSignal, AdminSnapshot, AdminTerminate, AdminTerminateAll, AdminWrite,
   MAX_TERMINAL_SIZE, toWireChunk, type AdminApi,
-} from '../protocol/admin';
-import { SIGNAL_NAMES } from '../protocol/types';
-import { Params } from '../protocol/validate';
-import { handle, methodTable, type MethodTable } from './methodTable';
+} from '../../protocol/admin';
+import { SIGNAL_NAMES } from '../../protocol/types';
+import { Params } from '../../protocol/validate';
+import { handle, methodTable, type MethodTable } from '../connection/methodTable';
 
 /**
  * The admin/* requests (src/protocol/admin.ts) served by any AdminApi: each validates its

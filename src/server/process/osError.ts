@@ -7,7 +7,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
-import { internalError, type RpcError } from '../protocol/errors';
+import { internalError, type RpcError } from '../../protocol/errors';
 
 /** glibc strerror texts, which Rust's io::Error prints; libuv's own texts differ for some. */
 const STRERROR = {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import { hostPlatform } from '../platform/hostPlatform';
+import { hostPlatform } from '../../platform/hostPlatform';
 import { groupAlive, killGroup } from './processGroup';
 
 /**
@@ -33,7 +33,7 @@ import { groupAlive, killGroup } from './processGroup';
 export function defaultWatchdogScript(): string | undefined {
   const candidates = [
     path.join(__dirname, 'watchdog.js'), // bundles: dist/cli.js, dist/extension.js → dist/watchdog.js
-    path.join(__dirname, '..', 'cli', 'watchdog.js'), // tsc output: out/src/server → out/src/cli/watchdog.js
+    path.join(__dirname, '..', '..', 'cli', 'watchdog.js'), // tsc output: out/src/server/process → out/src/cli/watchdog.js
   ];
   return candidates.find((c) => existsSync(c));
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hostPlatform } from '../platform/hostPlatform';
-import { internalError } from '../protocol/errors';
+import { hostPlatform } from '../../platform/hostPlatform';
+import { internalError } from '../../protocol/errors';
 import { osFailure } from './osError';
 
 /** glibc's confstr(_CS_PATH): what execvp searches when the child has no PATH. */

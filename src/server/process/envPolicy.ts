@@ -22,9 +22,9 @@
  *
  * On the wire every policy field is required (serde has no defaults on ExecEnvPolicy).
  */
-import type { EnvPolicy } from '../protocol/types';
-import { invalidParams } from '../protocol/errors';
-import { clip, Params } from '../protocol/validate';
+import type { EnvPolicy } from '../../protocol/types';
+import { invalidParams } from '../../protocol/errors';
+import { clip, Params } from '../../protocol/validate';
 
 const INHERIT_VALUES = ['all', 'core', 'none'] as const;
 

@@ -1,4 +1,4 @@
-import type { OutputStream } from '../protocol/types';
+import type { OutputStream } from '../../protocol/types';
 
 export interface RetainedChunk {
   seq: number;

@@ -1,4 +1,4 @@
-import type { RequestMethod } from '../protocol/requestTypes';
+import type { RequestMethod } from '../../protocol/requestTypes';
 
 /**
  * The seam between the connection handler (handshake, routing) and the groups of methods

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { IPty } from 'node-pty';
-import { hostPlatform } from '../platform/hostPlatform';
+import { hostPlatform } from '../../platform/hostPlatform';
 
 /** Most bytes read back synchronously at EOF: a PTY buffers a few KiB; this is far above. */
 const MAX_TAIL_READS = 64;

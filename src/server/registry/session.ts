@@ -1,8 +1,8 @@
-import { Method } from '../protocol/methods';
-import type { ClientChannel } from './clientChannel';
-import type { ManagedProcess, ProcessEvents } from './managedProcess';
-import type { RetainedChunk } from './outputBuffer';
-import { sandboxDeniedFor } from './sandbox';
+import { Method } from '../../protocol/methods';
+import type { ClientChannel } from '../connection/clientChannel';
+import type { ManagedProcess, ProcessEvents } from '../process/managedProcess';
+import type { RetainedChunk } from '../process/outputBuffer';
+import { sandboxDeniedFor } from '../sandbox';
 
 /**
  * What a session tells whoever keeps it (the process registry), instead of importing it:

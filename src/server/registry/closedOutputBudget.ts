@@ -1,4 +1,4 @@
-import type { ManagedProcess } from './managedProcess';
+import type { ManagedProcess } from '../process/managedProcess';
 
 /**
  * Bounds the output kept by closed processes across the whole server. A closed process's

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { ErrorCode, internalError, RpcError } from '../protocol/errors';
-import { hostPlatform } from '../platform/hostPlatform';
+import { ErrorCode, internalError, RpcError } from '../../protocol/errors';
+import { hostPlatform } from '../../platform/hostPlatform';
 import { errnoCodeOf, osErrorNumberIn, osFailure } from './osError';
 import { readHead, shebangInterpreter } from './programPath';
 

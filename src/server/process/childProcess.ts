@@ -1,9 +1,9 @@
-import { hostPlatform } from '../platform/hostPlatform';
-import { pidAlive } from '../platform/pidAlive';
+import { hostPlatform } from '../../platform/hostPlatform';
+import { pidAlive } from '../../platform/pidAlive';
 import { spawn as spawnPipe, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
-import { internalError } from '../protocol/errors';
-import type { OutputStream } from '../protocol/types';
+import { internalError } from '../../protocol/errors';
+import type { OutputStream } from '../../protocol/types';
 import { inheritableFds, launcher } from './childLauncher';
 import { openStdioPipes } from './fifoPipes';
 import { loadNodePty } from './nodePtyLoader';

@@ -1,11 +1,11 @@
-import type { AdminApi, ProcessSnapshot, SessionSnapshot } from '../protocol/admin';
-import { invalidRequest } from '../protocol/errors';
-import { clip } from '../protocol/validate';
-import { commandArgv, isSandboxed } from './sandbox';
-import type { ExecServer } from './execServer';
-import type { ManagedProcess } from './managedProcess';
-import { keyOf, parseProcessKey } from './processKey';
-import type { Session } from './session';
+import type { AdminApi, ProcessSnapshot, SessionSnapshot } from '../../protocol/admin';
+import { invalidRequest } from '../../protocol/errors';
+import { clip } from '../../protocol/validate';
+import { commandArgv, isSandboxed } from '../sandbox';
+import type { ExecServer } from '../execServer';
+import type { ManagedProcess } from '../process/managedProcess';
+import { keyOf, parseProcessKey } from '../registry/processKey';
+import type { Session } from '../registry/session';
 
 function snapshotSession(s: Session): SessionSnapshot {
   return {
