@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { headAndTail, pageFrom, tailOf, type Page } from './outputPage';
+import type { ToolProgress } from './progress';
 import { ServerLink, type Connected } from './serverLink';
 import { checkEnv, commandEnv, shellArgv } from './shellLine';
 import { LIMITS } from './toolSchemas';
@@ -125,6 +126,7 @@ export class BridgeSession {
       description?: string;
     },
     signal?: AbortSignal,
+    progress?: ToolProgress,
   ): Promise<{ result: ProcessResult; failed: boolean }> {
     const deadline = Date.now() + this.budgetMs;
     if (a.command.trim() === '') throw new ToolError('command is empty: nothing was run');
@@ -197,22 +199,22 @@ export class BridgeSession {
       p.timeoutTimer.unref();
     }
     const yieldMs = clamp(a.yield_ms, LIMITS.yieldMs.default, 0, LIMITS.yieldMs.max);
-    await p.waitFor(() => p.closed, Math.min(yieldMs, deadline - Date.now()), signal);
+    await this.wait(p, () => p.closed, Math.min(yieldMs, deadline - Date.now()), signal, progress);
     const page = headAndTail(p.log, 0, maxChars(a.max_output_chars), tty);
     p.readPos = page.nextCursor;
     return { result: this.result(p, page), failed: false };
   }
 
-  async getOutput(a: { process_id: string; cursor?: number; wait_ms?: number; max_output_chars?: number }, signal?: AbortSignal): Promise<ProcessResult> {
+  async getOutput(a: { process_id: string; cursor?: number; wait_ms?: number; max_output_chars?: number }, signal?: AbortSignal, progress?: ToolProgress): Promise<ProcessResult> {
     const deadline = Date.now() + this.budgetMs;
     const p = this.mustFind(a.process_id);
     const from = a.cursor !== undefined ? Math.min(a.cursor, p.log.end) : p.readPos;
     const wait = Math.min(clamp(a.wait_ms, LIMITS.waitMs.default, 0, LIMITS.waitMs.max), deadline - Date.now());
     const until = Date.now() + wait;
     if (p.log.end <= from && !p.closed) {
-      await p.waitFor(() => p.log.end > from || p.closed, wait, signal);
+      await this.wait(p, () => p.log.end > from || p.closed, wait, signal, progress);
       // Output comes in bursts: take what follows the first bytes too, not one chunk per call.
-      if (!p.closed && !signal?.aborted) await p.waitFor(() => p.closed, Math.min(COALESCE_MS, until - Date.now()), signal);
+      if (!p.closed && !signal?.aborted) await this.wait(p, () => p.closed, Math.min(COALESCE_MS, until - Date.now()), signal, progress);
     }
     const chars = maxChars(a.max_output_chars);
     const page = a.cursor !== undefined ? pageFrom(p.log, from, chars, p.tty) : headAndTail(p.log, from, chars, p.tty);
@@ -220,7 +222,7 @@ export class BridgeSession {
     return this.result(p, page);
   }
 
-  async sendInput(a: { process_id: string; text: string; wait_ms?: number }, signal?: AbortSignal): Promise<ProcessResult> {
+  async sendInput(a: { process_id: string; text: string; wait_ms?: number }, signal?: AbortSignal, progress?: ToolProgress): Promise<ProcessResult> {
     const deadline = Date.now() + this.budgetMs;
     const p = this.mustFind(a.process_id);
     if (!p.running) throw new ToolError(`process ${p.id} has already ended (${describeEnd(p)}): nothing was written`);
@@ -237,7 +239,7 @@ export class BridgeSession {
       throw new ToolError(`could not write to process ${p.id}: ${(err as Error).message}`);
     }
     const wait = Math.min(clamp(a.wait_ms, LIMITS.sendWaitMs.default, 0, LIMITS.sendWaitMs.max), deadline - Date.now());
-    await p.waitFor(() => p.closed, wait, signal);
+    await this.wait(p, () => p.closed, wait, signal, progress);
     const page = headAndTail(p.log, p.readPos, LIMITS.maxOutputChars.default, p.tty);
     p.readPos = page.nextCursor;
     return this.result(p, page);
@@ -261,14 +263,14 @@ export class BridgeSession {
     };
   }
 
-  async stopProcess(a: { process_id: string; signal?: 'SIGTERM' | 'SIGINT' | 'SIGKILL' }, signal?: AbortSignal): Promise<ProcessResult> {
+  async stopProcess(a: { process_id: string; signal?: 'SIGTERM' | 'SIGINT' | 'SIGKILL' }, signal?: AbortSignal, progress?: ToolProgress): Promise<ProcessResult> {
     const deadline = Date.now() + this.budgetMs;
     const p = this.mustFind(a.process_id);
     const sig = a.signal ?? 'SIGTERM';
     if (p.running) {
       await this.signalProcess(p, sig, 'stop_process');
       const wait = sig === 'SIGINT' ? INTERRUPT_WAIT_MS : STOP_WAIT_MS;
-      await p.waitFor(() => p.closed, Math.min(wait, deadline - Date.now()), signal);
+      await this.wait(p, () => p.closed, Math.min(wait, deadline - Date.now()), signal, progress);
       if (p.running && sig !== 'SIGINT') p.note = `${sig} sent, but the process had not ended yet when this call returned; check with get_output`;
     }
     const page = tailOf(p.log, LIMITS.stopTailChars, p.tty, p.readPos);
@@ -337,6 +339,12 @@ export class BridgeSession {
   private owned(link: number, processId: string): TrackedProcess | undefined {
     const p = this.processes.get(processId);
     return p && p.link === link ? p : undefined;
+  }
+
+  /** Wait on `p` (see TrackedProcess.waitFor), reporting progress meanwhile when the caller asked for it. */
+  private wait(p: TrackedProcess, until: () => boolean, ms: number, signal: AbortSignal | undefined, progress: ToolProgress | undefined): Promise<void> {
+    const waiting = p.waitFor(until, ms, signal);
+    return progress ? progress.during(p, waiting) : waiting;
   }
 
   private mustFind(id: string): TrackedProcess {

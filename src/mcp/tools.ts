@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { BridgeSession } from './bridgeSession';
+import { toolProgress, type ProgressNotification, type ToolProgress } from './progress';
 import {
   GET_OUTPUT_DESCRIPTION,
   getOutputInput,
@@ -33,7 +34,7 @@ export function registerTools(mcp: McpServer, session: BridgeSession): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     async (args, extra) => {
-      const { result, failed } = await session.runCommand(args, extra.signal);
+      const { result, failed } = await session.runCommand(args, extra.signal, progressOf(extra));
       return structured(result, failed);
     },
   );
@@ -47,7 +48,7 @@ export function registerTools(mcp: McpServer, session: BridgeSession): void {
       outputSchema: processResultShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async (args, extra) => structured(await session.getOutput(args, extra.signal)),
+    async (args, extra) => structured(await session.getOutput(args, extra.signal, progressOf(extra))),
   );
 
   mcp.registerTool(
@@ -59,7 +60,7 @@ export function registerTools(mcp: McpServer, session: BridgeSession): void {
       outputSchema: processResultShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    async (args, extra) => structured(await session.sendInput(args, extra.signal)),
+    async (args, extra) => structured(await session.sendInput(args, extra.signal, progressOf(extra))),
   );
 
   mcp.registerTool(
@@ -83,8 +84,13 @@ export function registerTools(mcp: McpServer, session: BridgeSession): void {
       outputSchema: processResultShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async (args, extra) => structured(await session.stopProcess(args, extra.signal)),
+    async (args, extra) => structured(await session.stopProcess(args, extra.signal, progressOf(extra))),
   );
+}
+
+/** Progress notifications for this call, when its request carried a progressToken (progress.ts). */
+function progressOf(extra: { _meta?: { progressToken?: string | number }; sendNotification(n: ProgressNotification): Promise<void> }): ToolProgress | undefined {
+  return toolProgress(extra._meta?.progressToken, (n) => extra.sendNotification(n));
 }
 
 function structured(value: object, isError = false): CallToolResult {

@@ -98,6 +98,28 @@ test('yielding never kills: the process keeps running and get_output follows it 
   assert.equal(last.structured.exit_code, 0);
 });
 
+test('progress: a caller that sends a progressToken gets notifications/progress while the call waits, with the latest line; increasing', async () => {
+  const marker = `${work}/progress-go-${Date.now()}`;
+  // The command waits for the test, which lets it finish once a progress message showed its first line.
+  const command = `echo 'first line'; i=0; while [ ! -e '${marker}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo finished`;
+  const seen: Array<{ progress: number; message?: string }> = [];
+  const r = await bridge.client.callTool({ name: 'run_command', arguments: { command, yield_ms: 30_000 } }, undefined, {
+    timeout: 45_000,
+    onprogress: (p) => {
+      seen.push({ progress: p.progress, message: p.message });
+      if (p.message?.includes('first line')) fs.writeFileSync(marker, '');
+    },
+  });
+  const out = r.structuredContent as Record<string, any>;
+  assert.equal(out.status, 'exited', JSON.stringify({ out, seen }));
+  assert.match(out.output, /first line\nfinished\n/);
+  assert.ok(seen.some((p) => /^running [\d.]+ s, \d+ bytes of output: first line$/.test(p.message ?? '')), JSON.stringify(seen));
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i].progress > seen[i - 1].progress, JSON.stringify(seen));
+  // A call without a token gets none (the SDK would reject an unknown token), and the answer is the same.
+  const plain = await bridge.call('run_command', { command: 'echo plain', yield_ms: 30_000 });
+  assert.equal(plain.structured.output, 'plain\n');
+});
+
 test('timeout_ms stops the process group: status killed, with a note', async () => {
   const r = await bridge.call('run_command', { yield_ms: 30_000, command: 'sleep 30 & sleep 30; wait', timeout_ms: 300 });
   assert.equal(r.structured.status, 'killed');
