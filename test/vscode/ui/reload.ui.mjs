@@ -155,6 +155,12 @@ try {
         await page.mouse.move(900, 700);
         await row.hover();
         await row.getByRole('button', { name: 'Show Output' }).click({ timeout: 5_000 });
+        // A click that lands while VS Code re-fetches the tree's rows (a refresh after processes
+        // came or went) reaches the command without its row, and the command then asks which
+        // process (the same as from the palette): answer it.
+        const asked = await page.locator('.quick-input-widget input[placeholder="Show the output of"]')
+          .waitFor({ state: 'visible', timeout: 1_500 }).then(() => true, () => false);
+        if (asked) await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'while true' }).first().click({ timeout: 5_000 });
         return;
       } catch (e) {
         if (attempt >= 4) throw e;
