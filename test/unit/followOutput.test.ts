@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ProcessModel, type OutputFollower, type ProcessEntry } from '../../src/extension/processModel';
+import { processSnapshot } from './snapshots';
 
 /**
  * ProcessModel.followOutput against a scripted observer: the test decides when the retained
@@ -16,26 +17,7 @@ type Retained = { chunks: Chunk[]; truncated: boolean };
 const KEY = 's1/p1';
 
 function snap(over: Partial<Snap> = {}): Snap {
-  return {
-    key: KEY,
-    sessionId: 's1',
-    processId: 'p1',
-    clientName: 'test',
-    pid: 4242,
-    argv: ['cmd'],
-    cwd: '/',
-    tty: false,
-    pipeStdin: false,
-    state: 'running',
-    exitCode: null,
-    signal: null,
-    stopRequest: null,
-    startedAtMs: 1,
-    exitedAtMs: null,
-    outputBytes: 0,
-    metadata: {},
-    ...over,
-  } as Snap;
+  return processSnapshot('s1', 'p1', { clientName: 'test', pid: 4242, argv: ['cmd'], startedAtMs: 1, metadata: {}, ...over });
 }
 
 const chunk = (seq: number): Chunk => ({ seq, stream: 'stdout', data: Buffer.from(`<${seq}>`) });

@@ -7,31 +7,11 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ProcessModel, isFinished, statusOf, type ProcessControl, type ProcessEntry } from '../../src/extension/processModel';
 import type { AdminApi, AdminListener, ObservedChunk, ProcessSnapshot, SessionSnapshot } from '../../src/protocol/admin';
+import { processSnapshot } from './snapshots';
 
 const session = (id: string, o: Partial<SessionSnapshot> = {}): SessionSnapshot => ({ id, clientName: `client-${id}`, connected: true, resumable: false, sinceMs: 1, ...o });
 
-function proc(sessionId: string, processId: string, o: Partial<ProcessSnapshot> = {}): ProcessSnapshot {
-  return {
-    key: `${sessionId}/${processId}`,
-    sessionId,
-    processId,
-    clientName: `client-${sessionId}`,
-    pid: 1000,
-    argv: ['sleep', '1'],
-    cwd: '/',
-    tty: false,
-    pipeStdin: false,
-    state: 'running',
-    exitCode: null,
-    signal: null,
-    stopRequest: null,
-    startedAtMs: 100,
-    exitedAtMs: null,
-    outputBytes: 0,
-    metadata: null,
-    ...o,
-  };
-}
+const proc = processSnapshot;
 const exited = (s: ProcessSnapshot, exitCode: number, at: number, o: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({ ...s, state: 'exited', exitCode, exitedAtMs: at, ...o });
 const closed = (s: ProcessSnapshot, o: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({ ...s, state: 'closed', exitCode: s.exitCode ?? 0, exitedAtMs: s.exitedAtMs ?? 200, ...o });
 const chunk = (seq: number, text: string): ObservedChunk => ({ seq, stream: 'stdout', data: Buffer.from(text) });
