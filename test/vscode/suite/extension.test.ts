@@ -172,7 +172,10 @@ describe(`Exec Server extension (inside VS Code, ${process.env.EXEC_SERVER_EXPEC
       const rows = await waitFor('burst finished and pruned', () => {
         const all = api.getTreeSnapshot().flatMap((s) => s.children);
         const burst = all.filter((c) => c.key?.includes('/burst-'));
-        return burst.length > 0 && all.filter((c) => c.contextValue === 'process.finished').length <= 50 && all.every((c) => c.contextValue === 'process.finished' || !c.key?.includes('/burst-')) ? burst : null;
+        // The model has caught up with the burst once its last process shows (in child mode its
+        // events queue behind the flood's output on the admin pipe).
+        const caughtUp = burst.some((c) => c.key?.endsWith('/burst-199'));
+        return caughtUp && all.filter((c) => c.contextValue === 'process.finished').length <= 50 && all.every((c) => c.contextValue === 'process.finished' || !c.key?.includes('/burst-')) ? burst : null;
       });
       // The newest are kept: some of the last ones started are listed, most of the first ones are not.
       const idx = rows.map((c) => Number(c.key!.split('/burst-')[1]));
