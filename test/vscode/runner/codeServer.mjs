@@ -177,13 +177,19 @@ export async function startCodeServer({ workspaceFolder, extensionsDir, userData
   }
   args.push(...extraArgs);
   if (workspaceFolder) args.push(workspaceFolder);
+  // A HOME of its own: the shells VS Code, its terminals and the MCP servers it starts (our bridge
+  // runs agents' commands with `bash -lc`) read no profile of this machine. Here that profile runs
+  // `pyenv init`, whose rehash takes a lock in ~/.pyenv/shims: a login shell stopped by a test
+  // while it holds the lock leaves it behind, and every later `bash -l` then waits 60 s.
+  const home = join(tmpDir, 'home');
+  mkdirSync(home);
   const fd = openSync(logFile, 'a');
   const child = spawn(install.node, [...nodeArgs, ...args], {
     // Own process group (pgid = pid), so stop() can signal the leader and then the group.
     detached: true,
     stdio: ['ignore', fd, fd],
     // EXTENSIONS_GALLERY '{}': no open-vsx.org queries. TAG: see ours() below.
-    env: codeServerEnv(install, { [TAG]: tag, ...env }),
+    env: codeServerEnv(install, { [TAG]: tag, HOME: home, ...env }),
   });
   closeSync(fd);
   // undefined only if the spawn itself failed (a missing Node binary); not handled here, as before.
