@@ -127,6 +127,14 @@ async function runVersion(version, env, resultsDir) {
     // itself soon after the window closes (the default grace is the reload test's subject).
     writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'execServer.hostMode': mode, 'execServer.reloadGraceSeconds': 1 }));
     const stateFile = join(runtimeDir, 'suite-state.json');
+    // A HOME of its own: the login shells this suite has VS Code start (the MCP bridge runs agents'
+    // commands with `bash -lc`) read no profile of this machine. Here the profile runs `pyenv
+    // init`, whose rehash takes a lock in ~/.pyenv/shims; a login shell stopped by a test while it
+    // holds the lock leaves it behind, and every later `bash -l` waits 60 s. (Only this layer:
+    // code-server 4.100 keeps SecretStorage across a page reload only with the real HOME, and
+    // the reload test needs that; its agents run `sh -c`, no login shell.)
+    const home = join(runtimeDir, 'home');
+    mkdirSync(home);
     await layer(`extension-host suite (${version}, ${mode})`, [
       'test/vscode/runner/runExtensionTests.mjs',
       '--extension', repo.replace(/\/$/, ''),
@@ -135,6 +143,7 @@ async function runVersion(version, env, resultsDir) {
       '--results-dir', resultsDir,
       '--settings', JSON.stringify(SUITE_USER_SETTINGS),
       '--env', `XDG_RUNTIME_DIR=${runtimeDir}`,
+      '--env', `HOME=${home}`,
       '--env', `EXEC_SERVER_TEST_STATE=${stateFile}`,
       '--env', `EXEC_SERVER_EXPECT_MODE=${mode}`,
       '--env', `EXEC_SERVER_EXPECT_VSCODE=${VSCODE_VERSIONS[version].vscode}`,

@@ -71,6 +71,8 @@ async function check(name, f) {
   } catch (e) {
     failed++;
     console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
+    // What the extension hosts logged (never a token: a check below asserts it) is the diagnosis.
+    if (server) console.log(`${stamp()} the extension's log, last lines:\n${extensionLogs(server).split('\n').slice(-60).join('\n')}`);
     throw Object.assign(e instanceof Error ? e : new Error(String(e)), { counted: true });
   }
 }
