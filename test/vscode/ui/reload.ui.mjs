@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { cmdline, descendants, launchBrowser, startCodeServer, workbenchUrl } from '../runner/codeServer.mjs';
-import { makeStamp, sleep, waitFor } from './uiKit.mjs';
+import { alive, groupMembers, makeChecks, makeStamp, sleep, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
@@ -43,39 +43,10 @@ mkdirSync(resultsDir, { recursive: true });
 const GRACE_S = Number(opt['grace-seconds'] ?? JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).contributes.configuration.properties['execServer.reloadGraceSeconds'].default);
 
 const stamp = makeStamp('reload');
-const procStat = (pid) => {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0], pgid: Number(f[2]) };
-  } catch { return null; }
-};
-const alive = (pid) => { const s = procStat(pid); return !!s && s.state !== 'Z'; };
-const groupMembers = (pgid) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)
-  .filter((pid) => { const s = procStat(pid); return s && s.pgid === pgid && s.state !== 'Z'; });
-
-let passed = 0, failed = 0;
-/**
- * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
- * @template T
- * @param {string} name
- * @param {() => Promise<T>} f
- * @returns {Promise<T>}
- */
-async function check(name, f) {
-  try {
-    const v = await f();
-    passed++;
-    console.log(`${stamp()} ✔ ${name}`);
-    return v;
-  } catch (e) {
-    failed++;
-    console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
-    // What the extension hosts logged (never a token: a check below asserts it) is the diagnosis.
-    if (server) console.log(`${stamp()} the extension's log, last lines:\n${extensionLogs(server).split('\n').slice(-60).join('\n')}`);
-    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { counted: true });
-  }
-}
+// What the extension hosts logged (never a token: a check below asserts it) is the diagnosis.
+const { check, fail, finish } = makeChecks(stamp, () => {
+  if (server) console.log(`${stamp()} the extension's log, last lines:\n${extensionLogs(server).split('\n').slice(-60).join('\n')}`);
+});
 
 const runtimeDir = mkdtempSync(join(tmpdir(), 'exec-reload-rt-'));
 chmodSync(runtimeDir, 0o700);
@@ -318,7 +289,7 @@ try {
   });
   console.log(`${stamp()} timings: ${JSON.stringify(timings)}`);
 } catch (e) {
-  if (!e?.counted) failed++;
+  if (!e?.counted) fail();
   console.error(`${stamp()} FAILED: ${e?.stack ?? e}`);
   const p = browser?.context.pages()[0];
   if (p && !p.isClosed()) await p.screenshot({ path: join(resultsDir, 'exec-server-reload-failure.png') }).catch(() => {});
@@ -326,10 +297,9 @@ try {
   client?.close();
   await browser?.close();
   await server?.stop();
-  for (const p of agentPids) if (groupMembers(p).length) { failed++; console.log(`${stamp()} ✖ process group ${p} was left running`); try { process.kill(-p, 'SIGKILL'); } catch { /* gone */ } }
+  for (const p of agentPids) if (groupMembers(p).length) { fail(`process group ${p} was left running`); try { process.kill(-p, 'SIGKILL'); } catch { /* gone */ } }
   rmSync(runtimeDir, { recursive: true, force: true });
   rmSync(workspace, { recursive: true, force: true });
 }
 console.log(`${stamp()} done`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
-import { makeStamp, waitFor } from './uiKit.mjs';
+import { groupMembers, makeChecks, makeStamp, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
@@ -32,36 +32,7 @@ const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 
 const stamp = makeStamp('ui');
-const procStat = (pid) => {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0], pgid: Number(f[2]) };
-  } catch { return null; }
-};
-const groupMembers = (pgid) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)
-  .filter((pid) => { const s = procStat(pid); return s && s.pgid === pgid && s.state !== 'Z'; });
-
-let passed = 0, failed = 0;
-/**
- * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
- * @template T
- * @param {string} name
- * @param {() => Promise<T>} f
- * @returns {Promise<T>}
- */
-async function check(name, f) {
-  try {
-    const v = await f();
-    passed++;
-    console.log(`${stamp()} ✔ ${name}`);
-    return v;
-  } catch (e) {
-    failed++;
-    console.log(`${stamp()} ✖ ${name}: ${e?.stack ?? e}`);
-    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { counted: true });
-  }
-}
+const { check, fail, finish } = makeChecks(stamp);
 
 const runtimeDir = mkdtempSync(join(tmpdir(), 'exec-ui-rt-'));
 chmodSync(runtimeDir, 0o700);
@@ -224,7 +195,7 @@ try {
     await waitFor('agent processes gone', () => agentPids.every((pid) => groupMembers(pid).length === 0), 30_000);
   });
 } catch (e) {
-  if (!e?.counted) failed++; // an error outside a check (setup) is a failure too
+  if (!e?.counted) fail(); // an error outside a check (setup) is a failure too
   console.error(`${stamp()} FAILED: ${e?.message ?? e}`);
   if (browser && !browser.page.isClosed()) {
     await browser.page.screenshot({ path: join(resultsDir, 'exec-server-ui-failure.png') }).catch(() => {});
@@ -237,5 +208,4 @@ try {
   rmSync(workspace, { recursive: true, force: true });
 }
 console.log(`${stamp()} done`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();

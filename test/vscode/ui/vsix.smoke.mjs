@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeServerCli, startCodeServer, launchBrowser, workbenchUrl } from '../runner/codeServer.mjs';
-import { makeStamp, waitFor } from './uiKit.mjs';
+import { alive, makeChecks, makeStamp, waitFor } from './uiKit.mjs';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(join(repo, 'package.json'));
@@ -25,20 +25,7 @@ const vsix = resolve(opt.vsix ?? join(repo, 'exec-server-vscode.vsix'));
 const resultsDir = resolve(opt['results-dir'] ?? join(repo, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 const stamp = makeStamp('vsix');
-const alive = (pid) => { try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
-
-let passed = 0, failed = 0;
-/**
- * Runs one named check: returns what `f` returned; its error is counted, marked and rethrown.
- * @template T
- * @param {string} name
- * @param {() => Promise<T>} f
- * @returns {Promise<T>}
- */
-async function check(name, f) {
-  try { const v = await f(); passed++; console.log(`${stamp()} ✔ ${name}`); return v; }
-  catch (e) { failed++; console.log(`${stamp()} ✖ ${name}: ${e?.message ?? e}`); throw Object.assign(e, { counted: true }); }
-}
+const { check, fail, finish } = makeChecks(stamp);
 
 const tmp = mkdtempSync(join(tmpdir(), 'exec-vsix-'));
 const runtimeDir = join(tmp, 'run'); mkdirSync(runtimeDir, { mode: 0o700 }); chmodSync(runtimeDir, 0o700);
@@ -87,7 +74,7 @@ try {
     await waitFor('sleep ended', () => !alive(sleeper.pid), 30_000);
   });
 } catch (e) {
-  if (!e?.counted) { failed++; console.log(`${stamp()} FAILED: ${e?.stack ?? e}`); }
+  if (!e?.counted) fail(`FAILED: ${e?.stack ?? e}`);
   if (browser && !browser.page.isClosed()) await browser.page.screenshot({ path: join(resultsDir, 'vsix-smoke-failure.png') }).catch(() => {});
 } finally {
   client?.close();
@@ -95,5 +82,4 @@ try {
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();
