@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, startWsCli, type CliServer } from '../helpers/cli';
 import { descendantsOf, isAlive, ProcessGuard, waitUntil } from '../helpers/procs';
-import { advertise, cleanEnv, runCliTo, serverFlags, spawnCli, spawnCollected, tempDir, tokenFileFor } from './runHelpers';
+import { advertise, cleanEnv, runCliTo, runInPty, serverFlags, spawnCli, spawnCollected, tempDir, tokenFileFor } from './runHelpers';
 import { exitStatus, parseRunArgs } from '../../src/cli/runCommand';
 
 const guard = new ProcessGuard();
@@ -187,7 +187,6 @@ test('bad usage: exit 2', async () => {
 });
 
 test('--tty: a real terminal in the child, keystrokes forwarded, resizes followed, exit code passed', async () => {
-  const pty = await import('node-pty');
   const script = [
     'test -t 0 && test -t 1 && echo ISATTY-YES',
     'echo "SIZE1 $(stty size)"',
@@ -197,55 +196,30 @@ test('--tty: a real terminal in the child, keystrokes forwarded, resizes followe
     'echo "SIZE2 $s"',
     'exit 7',
   ].join('\n');
-  const term = pty.spawn(process.execPath, [CLI, 'run', '--tty', ...flags, '--', 'bash', '-c', script], {
-    cols: 80,
-    rows: 24,
-    env: cleanEnv() as Record<string, string>,
-  });
-  guard.track(term.pid);
-  let out = '';
-  term.onData((d) => (out += d));
-  const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+  const t = await runInPty(guard, ['run', '--tty', ...flags, '--', 'bash', '-c', script]);
   try {
-    await waitUntil(() => out.includes('SIZE1'), `SIZE1 in ${JSON.stringify(out)}`, 20_000);
-    assert.ok(out.includes('ISATTY-YES'), out);
-    assert.match(out, /SIZE1 24 80/);
-    term.write('typed-in-raw\r');
-    await waitUntil(() => out.includes('GOT:typed-in-raw'), `GOT in ${JSON.stringify(out)}`, 20_000);
-    term.resize(120, 40);
-    assert.equal(await exited, 7, out);
-    assert.match(out, /SIZE2 40 120/);
+    await waitUntil(() => t.output().includes('SIZE1'), 'SIZE1 on the terminal', 20_000);
+    assert.ok(t.output().includes('ISATTY-YES'), t.output());
+    assert.match(t.output(), /SIZE1 24 80/);
+    t.write('typed-in-raw\r');
+    await waitUntil(() => t.output().includes('GOT:typed-in-raw'), 'GOT on the terminal', 20_000);
+    t.resize(120, 40);
+    assert.equal(await t.exited, 7, t.output());
+    assert.match(t.output(), /SIZE2 40 120/);
   } finally {
-    try {
-      term.kill();
-    } catch {
-      /* gone */
-    }
+    t.dispose();
   }
 });
 
 test('--tty: Ctrl-C typed in the terminal reaches the command as in a local terminal (130)', async () => {
-  const pty = await import('node-pty');
-  const term = pty.spawn(process.execPath, [CLI, 'run', '--tty', ...flags, '--', 'bash', '-c', 'echo READY; sleep 600; echo after'], {
-    cols: 80,
-    rows: 24,
-    env: cleanEnv() as Record<string, string>,
-  });
-  guard.track(term.pid);
-  let out = '';
-  term.onData((d) => (out += d));
-  const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+  const t = await runInPty(guard, ['run', '--tty', ...flags, '--', 'bash', '-c', 'echo READY; sleep 600; echo after']);
   try {
-    await waitUntil(() => out.includes('READY'), 'READY', 20_000);
-    term.write('\x03');
-    assert.equal(await exited, 130, out);
-    assert.ok(!out.includes('after'), out);
+    await waitUntil(() => t.output().includes('READY'), 'READY', 20_000);
+    t.write('\x03');
+    assert.equal(await t.exited, 130, t.output());
+    assert.ok(!t.output().includes('after'), t.output());
   } finally {
-    try {
-      term.kill();
-    } catch {
-      /* gone */
-    }
+    t.dispose();
   }
 });
 

@@ -100,3 +100,36 @@ export function advertise(dir: string, server: CliServer, folders: string[], app
   fs.writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
   return file;
 }
+
+export interface PtyRun {
+  /** Everything the terminal showed so far. */
+  output(): string;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Resolves with the exit code of `run`. */
+  exited: Promise<number>;
+  /** Kill it if it is still running (call in `finally`). */
+  dispose(): void;
+}
+
+/** `node dist/cli.js ARGS` in a real 80x24 terminal (node-pty), as a user would type it. */
+export async function runInPty(guard: ProcessGuard, args: string[]): Promise<PtyRun> {
+  const pty = await import('node-pty');
+  const term = pty.spawn(process.execPath, [CLI, ...args], { cols: 80, rows: 24, env: cleanEnv() as Record<string, string> });
+  guard.track(term.pid);
+  let out = '';
+  term.onData((d) => (out += d));
+  return {
+    output: () => out,
+    write: (d) => term.write(d),
+    resize: (c, r) => term.resize(c, r),
+    exited: new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode))),
+    dispose: () => {
+      try {
+        term.kill();
+      } catch {
+        /* gone */
+      }
+    },
+  };
+}
