@@ -35,6 +35,11 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra descriptors for the server beyond 0–2 (e.g. 'pipe' entries: inherited without close-on-exec). */
   extraStdio?: Array<'pipe' | 'ignore'>;
+  /** A command that runs the server (an argv prefix, e.g. `setpriv …` or `prlimit …`). */
+  wrap?: string[];
+  /** Pass the token as $EXEC_SERVER_TOKEN instead of a token file (a server run as another user cannot read ours). */
+  tokenInEnv?: boolean;
+  cwd?: string;
 }
 
 export function writeTokenFile(token: string): string {
@@ -76,12 +81,14 @@ export async function stopProc(proc: ChildProcess, exited: CliServer['exited']) 
 export async function startWsCli(guard: ProcessGuard, o: CliOptions = {}): Promise<CliServer> {
   const token = o.auth === 'none' ? null : randomBytes(16).toString('hex');
   const args = [CLI, '--listen', o.listen ?? 'ws://127.0.0.1:0'];
-  if (token !== null) args.push('--token-file', writeTokenFile(token));
-  else args.push('--auth', 'none');
-  args.push(...(o.args ?? []));
   const env = { ...(o.env ?? process.env) };
   delete env.EXEC_SERVER_TOKEN;
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', ...(o.extraStdio ?? [])], env });
+  if (token === null) args.push('--auth', 'none');
+  else if (o.tokenInEnv) env.EXEC_SERVER_TOKEN = token;
+  else args.push('--token-file', writeTokenFile(token));
+  args.push(...(o.args ?? []));
+  const argv = [...(o.wrap ?? []), process.execPath, ...args];
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', ...(o.extraStdio ?? [])], env, cwd: o.cwd });
   guard.track(proc.pid!);
   const exited = watchExit(proc);
   const server: Partial<CliServer> = { proc, pid: proc.pid!, token, exited };

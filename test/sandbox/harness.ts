@@ -3,13 +3,11 @@
  * workspace outside /tmp (workspace-write makes /tmp writable), sandbox objects as codex
  * sends them, and our CLI started with extra flags or under a wrapper (unshare).
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, stopProc, writeTokenFile, type CliServer } from '../helpers/cli';
+import { startWsCli, type CliServer } from '../helpers/cli';
 import type { ProcessGuard } from '../helpers/procs';
 
 export const CACHE = process.env.EXEC_SERVER_TEST_CACHE || path.join(os.homedir(), '.cache', 'exec-server-vscode');
@@ -79,32 +77,6 @@ export function sandboxFor(o: SandboxShape): Record<string, unknown> {
 }
 
 /** Our CLI (`--listen ws://127.0.0.1:0`, a token file, `args`), optionally run by `wrap` (argv prefix). */
-export async function startServer(guard: ProcessGuard, o: { args?: string[]; wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliServer> {
-  const token = randomBytes(16).toString('hex');
-  const argv = [...(o.wrap ?? []), process.execPath, CLI, '--listen', 'ws://127.0.0.1:0', '--token-file', writeTokenFile(token), ...(o.args ?? [])];
-  const env = { ...(o.env ?? process.env) };
-  delete env.EXEC_SERVER_TOKEN;
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
-  guard.track(proc.pid!);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  let err = '';
-  const stop = () => stopProc(proc, exited);
-  guard.onCleanup(stop);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI did not print its URL in time; stderr: ${err}`)), 15_000);
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (d: string) => {
-      err += d;
-      const m = /listening on (ws:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then((e) => {
-      clearTimeout(timer);
-      reject(new Error(`CLI exited (${e.code ?? e.signal}) before listening; stderr: ${err}`));
-    });
-  });
-  return { proc, pid: proc.pid!, url, port: Number(new URL(url).port), token, stderr: () => err, exited, stop };
+export function startServer(guard: ProcessGuard, o: { args?: string[]; wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliServer> {
+  return startWsCli(guard, o);
 }

@@ -3,10 +3,9 @@
  * server, a server run as the unprivileged user `nobody` (RLIMIT_NPROC does not apply to
  * root), and /proc counters. Nothing is simulated: the kernel refuses the fork or the fd.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CLI } from '../helpers/cli';
+import { CLI, startWsCli } from '../helpers/cli';
 import type { ProcessGuard } from '../helpers/procs';
 
 export function have(cmd: string): boolean {
@@ -60,36 +59,7 @@ export function cannotRunAsNobody(): string | undefined {
 
 /** The CLI as user nobody (token via $EXEC_SERVER_TOKEN: a root-only token file is unreadable to it). */
 export async function startServerAsNobody(guard: ProcessGuard): Promise<{ pid: number; url: string; token: string }> {
-  const token = randomBytes(16).toString('hex');
-  const proc = spawn(
-    'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI, '--listen', 'ws://127.0.0.1:0'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EXEC_SERVER_TOKEN: token }, cwd: '/' },
-  );
-  const pid = guard.track(proc.pid!); // setpriv execs node: same pid
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  guard.onCleanup(async () => {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const t = setTimeout(() => process.kill(pid, 'SIGKILL'), 8_000);
-    await exited;
-    clearTimeout(t);
-  });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL; stderr: ${err}`)), 15_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (ws:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exited.then(() => reject(new Error(`exited before listening: ${err}`)));
-  });
-  return { pid, url, token };
+  // setpriv execs node: the same pid, which startWsCli tracks and stops.
+  const s = await startWsCli(guard, { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'], tokenInEnv: true, cwd: '/' });
+  return { pid: s.pid, url: s.url, token: s.token! };
 }
