@@ -32,3 +32,19 @@ export function readBody(req) {
     });
   });
 }
+
+/**
+ * The body parsed as JSON: null when empty, the text itself when it is not JSON (or '' when it
+ * could not be read), so a mock records whatever an agent sent.
+ * @param {import('node:http').IncomingMessage} req
+ * @returns {Promise<any>} JSON of any shape, read field by field by the mocks
+ */
+export async function readJsonBody(req) {
+  let raw = '';
+  try {
+    raw = await readBody(req);
+    return raw ? JSON.parse(raw) : null;
+  } catch {
+    return raw;
+  }
+}

@@ -17,7 +17,7 @@
 // therefore gets the same answer instead of skipping ahead. Once the script is exhausted (or on a
 // turn `{message}`) the answer is a final assistant message, which ends the codex turn.
 import http from 'node:http';
-import { readBody } from '../helpers/httpBody.mjs';
+import { readJsonBody } from '../helpers/httpBody.mjs';
 
 /** Extracts the "session ID N" that codex puts in the output of a still-running exec_command. */
 export function sessionIdFrom(text) {
@@ -56,14 +56,7 @@ export async function startMockModel(script = [], opts = {}) {
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(/** @type {string} */ (req.url), 'http://x');
-    let raw = '';
-    let body = null;
-    try {
-      raw = await readBody(req);
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
+    const body = await readJsonBody(req);
     const record = { method: req.method, url: req.url, headers: req.headers, body, at: Date.now() };
     requests.push(record);
     log(`mock-model: ${req.method} ${req.url}`);

@@ -28,7 +28,7 @@ import * as responses from './openaiResponses.mjs';
 import * as anthropic from './anthropicMessages.mjs';
 import * as gemini from './geminiApi.mjs';
 import * as chat from './chatCompletions.mjs';
-import { readBody } from '../../helpers/httpBody.mjs';
+import { readJsonBody } from '../../helpers/httpBody.mjs';
 
 const APIS = [responses, anthropic, gemini, chat];
 
@@ -42,14 +42,7 @@ export async function startMockModel({ script, finalText = 'DONE', onTurn, log =
   const requests = [];
   const server = http.createServer(async (req, res) => {
     const url = new URL(/** @type {string} */ (req.url), 'http://x');
-    let raw = '';
-    let body = null;
-    try {
-      raw = await readBody(req);
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
+    const body = await readJsonBody(req);
     const api = APIS.find((a) => a.matches(req.method, url.pathname));
     const record = { method: req.method, path: url.pathname, query: url.search, api: api?.name ?? null, body, at: Date.now() };
     requests.push(record);
