@@ -188,19 +188,21 @@ export class ProcessModel {
       }
     };
     const bySeq = (chunks: ObservedChunk[]) => [...chunks].sort((a, b) => a.seq - b.seq);
+    // The entry as last seen: the bound on finished processes may drop it while the replay runs.
+    let seen = this.processes.get(key);
     const end = () => {
+      seen = this.processes.get(key) ?? seen;
       if (stopped || ending || replaying || !this.outputEnded(key)) return;
       ending = true;
       live?.dispose();
-      const p = this.processes.get(key);
+      const p = seen;
       const control = p && this.controlOf(p);
       const catchUp = control ? control.retainedOutput(key).then((r) => deliver(bySeq(r.chunks)), () => undefined) : Promise.resolve();
       void catchUp.then(() => {
         if (!stopped) f.ended?.(p);
       });
     };
-    const p = this.processes.get(key);
-    const control = p && this.controlOf(p);
+    const control = seen && this.controlOf(seen);
     let fetched: Promise<void> = Promise.resolve();
     if (control) {
       live = this.watchOutput(key, (c) => (replaying ? buffered.push(c) : deliver([c])), end);
@@ -380,9 +382,14 @@ export class ProcessModel {
     if (set) for (const l of [...set]) l();
   }
 
-  /** Keep at most maxFinished finished processes, dropping the oldest. */
+  /**
+   * Keep at most maxFinished finished processes, dropping the oldest. Only those whose output has
+   * ended: an exited process whose pipes are still open (a grandchild holds them) may still
+   * stream, and a follower (its output channel) waits for its `closed`; a record dropped before
+   * that would come back with the late event, and its follower would never be told it ended.
+   */
   private prune(): void {
-    const finished = [...this.processes.values()].filter(isFinished);
+    const finished = [...this.processes.values()].filter((p) => isFinished(p) && this.outputEnded(p.snap.key));
     if (finished.length <= this.maxFinished) return;
     finished.sort((a, b) => (a.snap.exitedAtMs ?? a.snap.startedAtMs) - (b.snap.exitedAtMs ?? b.snap.startedAtMs));
     for (const p of finished.slice(0, finished.length - this.maxFinished)) this.processes.delete(p.snap.key);

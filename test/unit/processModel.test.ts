@@ -261,14 +261,29 @@ describe('ProcessModel: stopping, clearing and the finished bound', () => {
 
   it('keeps at most maxFinished finished processes, the most recently ended; running ones always', async () => {
     const { model, obs } = await attached({ sessions: [session('s')], processes: [proc('s', 'live')] }, 2);
-    obs.listener!.processChanged!(exited(proc('s', 'e30'), 0, 30));
-    obs.listener!.processChanged!(exited(proc('s', 'e10'), 0, 10));
-    obs.listener!.processChanged!(exited(proc('s', 'e20'), 0, 20));
+    obs.listener!.processChanged!(closed(exited(proc('s', 'e30'), 0, 30)));
+    obs.listener!.processChanged!(closed(exited(proc('s', 'e10'), 0, 10)));
+    obs.listener!.processChanged!(closed(exited(proc('s', 'e20'), 0, 20)));
     assert.deepEqual(model.listProcesses().map((e) => e.snap.processId).sort(), ['e20', 'e30', 'live']);
     model.setMaxFinished(0);
     assert.deepEqual(model.listProcesses().map((e) => e.snap.processId), ['live']);
     assert.equal(model.clearFinished(), 0);
     assert.deepEqual(model.listProcesses().map((e) => e.snap.processId), ['live']);
+  });
+
+  it('an exited process whose output is still open is not dropped before its close: its follower is told it ended', async () => {
+    const { model, obs } = await attached({ sessions: [session('s')], processes: [proc('s', 'flood')] }, 1);
+    const events: string[] = [];
+    model.followOutput(proc('s', 'flood').key, { chunk: () => undefined, ended: (p) => events.push(`ended:${p?.snap.state}`) });
+    obs.listener!.processChanged!(exited(proc('s', 'flood'), 0, 10));
+    obs.listener!.processChanged!(closed(exited(proc('s', 'newer'), 0, 20)));
+    obs.listener!.processChanged!(closed(exited(proc('s', 'newest'), 0, 30)));
+    // Over the bound, but the flood still streams: the closed ones go first.
+    assert.deepEqual(model.listProcesses().map((e) => e.snap.processId).sort(), ['flood', 'newest']);
+    obs.listener!.processChanged!(closed(exited(proc('s', 'flood'), 0, 10)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(events, ['ended:closed']);
+    assert.deepEqual(model.listProcesses().map((e) => e.snap.processId), ['newest']);
   });
 
   it('clearFinished removes finished and lost processes and says how many', async () => {
