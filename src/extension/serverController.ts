@@ -6,7 +6,6 @@ import { cleanStaleDiscoveryFiles, discoveryDir, removeDiscoveryFileSync, writeD
 import type { AdoptResult } from '../protocol/admin';
 import { ControlError } from '../transport/controlSocket';
 import { adoptChildHost } from './host/adoptChildHost';
-import { adoptLeftServer } from './host/adoptLeftServer';
 import { startChildHost, type ChildServerHost } from './host/childHost';
 import { startInProcessHost } from './host/inProcessHost';
 import { listSlots, loadSlot, newSlot, saveSlotPort, type Slot, type SlotStores } from './host/serverSlots';
@@ -232,27 +231,54 @@ export class ServerController implements vscode.Disposable {
     }
   }
 
-  /** Adopt the server a reload left running (host/adoptLeftServer.ts says how owned slots are waited for). */
+  /**
+   * Adopt the server a reload left running. A slot whose server answers `owned` is another live
+   * window's, or this window's: VS Code may start the new extension host before the old one has
+   * let go (seen up to several seconds on a loaded machine). Nothing tells the two apart, so
+   * owned slots are asked again for a few seconds before this window starts a server of its own:
+   * starting one would leave its own processes to die at the end of the reload grace. The cost
+   * is a second window on the same folder starting its server that much later.
+   * `taken` gets the slots not to reuse (owned, or answering but not adoptable).
+   */
   private async adoptLeftServer(stores: SlotStores, taken: Set<string>): Promise<{ host: ServerHost; slot: Slot & { persisted: Promise<void> } } | undefined> {
-    const slots = await Promise.all(listSlots(stores).map((entry) => loadSlot(stores, entry)));
-    const r = await adoptLeftServer<Slot & { persisted: Promise<void> }, ServerHost>({
-      slots,
-      waitMs: OWNED_WAIT_MS,
-      pollMs: OWNED_POLL_MS,
-      onWaiting: (n) => this.log.info(`${n} server(s) of this folder have a live owner (another window, or this window's previous extension host still shutting down): asking again for up to ${OWNED_WAIT_MS / 1000} s`),
-      tryAdopt: async (s) => {
-        try {
-          return { adopted: await adoptChildHost({ socketPath: s.socketPath, secret: s.controlSecret, token: s.token, log: (m) => this.log.info(`[server] ${m}`) }) };
-        } catch (err) {
-          const reason = err instanceof ControlError ? err.reason : 'protocol';
-          if (reason === 'owned' || reason === 'absent') return reason;
+    const owned: Array<Slot & { persisted: Promise<void> }> = [];
+    const tryAdopt = async (s: Slot & { persisted: Promise<void> }): Promise<ServerHost | 'owned' | undefined> => {
+      try {
+        return await adoptChildHost({ socketPath: s.socketPath, secret: s.controlSecret, token: s.token, log: (m) => this.log.info(`[server] ${m}`) });
+      } catch (err) {
+        const reason = err instanceof ControlError ? err.reason : 'protocol';
+        if (reason === 'owned') return 'owned';
+        if (reason !== 'absent') {
+          taken.add(s.id);
           this.log.warn(`slot ${s.id}: a server answers on its control socket but cannot be adopted (${(err as Error).message})`);
-          return 'refused';
         }
-      },
-    });
-    for (const s of r.taken) taken.add(s.id);
-    return r.adopted;
+        return undefined;
+      }
+    };
+    for (const entry of listSlots(stores)) {
+      const s = await loadSlot(stores, entry);
+      const r = await tryAdopt(s);
+      if (r === 'owned') owned.push(s);
+      else if (r) return { host: r, slot: s };
+    }
+    if (owned.length > 0) {
+      this.log.info(`${owned.length} server(s) of this folder have a live owner (another window, or this window's previous extension host still shutting down): asking again for up to ${OWNED_WAIT_MS / 1000} s`);
+      const end = Date.now() + OWNED_WAIT_MS;
+      while (owned.length > 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, OWNED_POLL_MS));
+        for (const s of [...owned]) {
+          const r = await tryAdopt(s);
+          if (r === 'owned') continue;
+          owned.splice(owned.indexOf(s), 1);
+          if (r) {
+            for (const o of owned) taken.add(o.id);
+            return { host: r, slot: s };
+          }
+        }
+      }
+    }
+    for (const o of owned) taken.add(o.id);
+    return undefined;
   }
 
   /** Someone answers on the slot's control socket (a live window, or a server in its grace). */
