@@ -18,10 +18,6 @@ import type { TerminalEnv } from './terminalEnv';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
 
-/** How long slots whose server has a live owner are asked again at start (adoptLeftServer). */
-const OWNED_WAIT_MS = 8_000;
-const OWNED_POLL_MS = 250;
-
 /**
  * Starts, stops and restarts the exec server (in this extension host or as a child process),
  * keeps the discovery file and the terminals' environment in step with it, and reports
@@ -130,17 +126,22 @@ export class ServerController implements vscode.Disposable {
     let slot: (Slot & { persisted: Promise<void> }) | undefined;
     try {
       // 1. A server this window left running across a reload (child mode): adopt it. Slots
-      //    whose server answers `owned` belong to another live window on this folder, or to
-      //    this window's previous extension host, still shutting down (adoptLeftServer).
+      //    whose server answers `owned` belong to another live window on this folder.
       const taken = new Set<string>();
-      if (settings.hostMode === 'child') {
-        const left = await this.adoptLeftServer(stores, taken);
-        host = left?.host;
-        slot = left?.slot;
-      } else {
-        for (const entry of listSlots(stores)) {
-          const s = await loadSlot(stores, entry);
+      for (const entry of listSlots(stores)) {
+        const s = await loadSlot(stores, entry);
+        if (settings.hostMode !== 'child') {
           if (await this.slotBusy(s)) taken.add(s.id);
+          continue;
+        }
+        try {
+          host = await adoptChildHost({ socketPath: s.socketPath, secret: s.controlSecret, token: s.token, log: (m) => this.log.info(`[server] ${m}`) });
+          slot = s;
+          break;
+        } catch (err) {
+          const reason = err instanceof ControlError ? err.reason : 'protocol';
+          if (reason !== 'absent') taken.add(s.id);
+          if (reason === 'auth' || reason === 'protocol') this.log.warn(`slot ${s.id}: a server answers on its control socket but cannot be adopted (${(err as Error).message})`);
         }
       }
       // 2. Otherwise start one on this window's stable address (a free slot, or a new one).
@@ -229,56 +230,6 @@ export class ServerController implements vscode.Disposable {
       this.log.warn(`port ${slot.port} (this window's last port) is taken by another program: using a new port; the discovery file and the terminals' environment follow`);
       return start(0);
     }
-  }
-
-  /**
-   * Adopt the server a reload left running. A slot whose server answers `owned` is another live
-   * window's, or this window's: VS Code may start the new extension host before the old one has
-   * let go (seen up to several seconds on a loaded machine). Nothing tells the two apart, so
-   * owned slots are asked again for a few seconds before this window starts a server of its own:
-   * starting one would leave its own processes to die at the end of the reload grace. The cost
-   * is a second window on the same folder starting its server that much later.
-   * `taken` gets the slots not to reuse (owned, or answering but not adoptable).
-   */
-  private async adoptLeftServer(stores: SlotStores, taken: Set<string>): Promise<{ host: ServerHost; slot: Slot & { persisted: Promise<void> } } | undefined> {
-    const owned: Array<Slot & { persisted: Promise<void> }> = [];
-    const tryAdopt = async (s: Slot & { persisted: Promise<void> }): Promise<ServerHost | 'owned' | undefined> => {
-      try {
-        return await adoptChildHost({ socketPath: s.socketPath, secret: s.controlSecret, token: s.token, log: (m) => this.log.info(`[server] ${m}`) });
-      } catch (err) {
-        const reason = err instanceof ControlError ? err.reason : 'protocol';
-        if (reason === 'owned') return 'owned';
-        if (reason !== 'absent') {
-          taken.add(s.id);
-          this.log.warn(`slot ${s.id}: a server answers on its control socket but cannot be adopted (${(err as Error).message})`);
-        }
-        return undefined;
-      }
-    };
-    for (const entry of listSlots(stores)) {
-      const s = await loadSlot(stores, entry);
-      const r = await tryAdopt(s);
-      if (r === 'owned') owned.push(s);
-      else if (r) return { host: r, slot: s };
-    }
-    if (owned.length > 0) {
-      this.log.info(`${owned.length} server(s) of this folder have a live owner (another window, or this window's previous extension host still shutting down): asking again for up to ${OWNED_WAIT_MS / 1000} s`);
-      const end = Date.now() + OWNED_WAIT_MS;
-      while (owned.length > 0 && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, OWNED_POLL_MS));
-        for (const s of [...owned]) {
-          const r = await tryAdopt(s);
-          if (r === 'owned') continue;
-          owned.splice(owned.indexOf(s), 1);
-          if (r) {
-            for (const o of owned) taken.add(o.id);
-            return { host: r, slot: s };
-          }
-        }
-      }
-    }
-    for (const o of owned) taken.add(o.id);
-    return undefined;
   }
 
   /** Someone answers on the slot's control socket (a live window, or a server in its grace). */
